@@ -1,0 +1,234 @@
+"""The model call: the openai client, wrapped by instructor, with tenacity transport retries.
+
+One call per article fills the task's whole schema. Two kinds of retry, kept apart and
+counted apart:
+
+- validation reasks, by instructor: when the answer fails the schema's validators, the
+  model is asked again with the error (`settings.max_reasks` times at most);
+- transport retries, by tenacity (`llm_extract.retry`): 429, 5xx, timeouts and connection
+  errors repeat the same HTTP request with backoff, below instructor, so they never become
+  reask prompts. The openai client's own retries are off.
+
+Heavy imports (openai, instructor) happen when a `ModelClient` is created, never at
+import time, so `llm-extract --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel
+
+from .errors import (
+    LLMExtractError,
+    ModelCallError,
+    ReplayError,
+    RequestRejectedError,
+    TransportError,
+    ValidationFailedError,
+)
+from .records import Usage
+from .replay import ARTICLE_HEADER, RecordingTransport, ReplayStore, ReplayTransport
+from .retry import transient_kind, transport_retrying
+
+if TYPE_CHECKING:
+    import httpx2
+
+    from .articles import Article
+    from .settings import ExtractorSettings
+
+__all__ = ["CallStats", "ModelClient", "raw_output"]
+
+M = TypeVar("M", bound=BaseModel)
+
+#: Placeholder key for replay mode, where no request leaves the process.
+_REPLAY_KEY = "replay-mode-no-key"
+
+
+@dataclass
+class CallStats:
+    """What one article's model call cost: HTTP calls, turns, retries, tokens, time."""
+
+    calls: int = 0
+    turns: int = 0
+    retries: int = 0
+    usage: Usage = field(default_factory=Usage)
+    latency_s: float = 0.0
+    last_output: str | None = None
+
+    @property
+    def reasks(self) -> int:
+        return max(self.turns - 1, 0)
+
+
+def raw_output(completion: Any) -> str | None:
+    """The text the model produced in a chat completion: tool arguments, else the content."""
+    try:
+        message = completion.choices[0].message
+    except (AttributeError, IndexError, TypeError):
+        return None
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        return "\n".join(c.function.arguments or "" for c in calls)
+    return getattr(message, "content", None)
+
+
+class ModelClient:
+    """An openai `AsyncOpenAI` client bound to one event loop, with replay/record wiring."""
+
+    def __init__(
+        self,
+        settings: ExtractorSettings,
+        *,
+        store: ReplayStore | None,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
+        import httpx2
+        import instructor
+        import openai
+
+        self.settings = settings
+        mode = settings.resolved_mode
+        secret = settings.api_key.get_secret_value() if settings.api_key else None
+        if mode == "replay":
+            if store is None:
+                raise LLMExtractError("replay mode needs a replay store")
+            wire: httpx2.AsyncBaseTransport = ReplayTransport(store)
+        else:
+            inner = transport or httpx2.AsyncHTTPTransport()
+            wire = RecordingTransport(inner, store if mode == "record" else None)
+        self._http = httpx2.AsyncClient(transport=wire, timeout=settings.timeout_s)
+        self._openai = openai.AsyncOpenAI(
+            api_key=secret or _REPLAY_KEY,
+            base_url=settings.base_url,
+            max_retries=0,
+            timeout=settings.timeout_s,
+            http_client=self._http,
+        )
+        self._instructor_mode = instructor.Mode.TOOLS if settings.call_mode == "tools" else instructor.Mode.JSON
+        self._instructor = instructor
+
+    async def aclose(self) -> None:
+        await self._openai.close()
+
+    async def fill(
+        self, *, response_model: type[M], messages: list[dict[str, str]], article: Article
+    ) -> tuple[M, CallStats]:
+        """Ask the model to fill `response_model` for one article.
+
+        Returns the validated object and what it cost. Raises a `ModelCallError` child
+        naming the article, or a `ReplayError`, when retries or reasks run out.
+        """
+        from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+
+        settings = self.settings
+        stats = CallStats()
+        headers = {ARTICLE_HEADER: article.sha256}
+        create_completion = self._openai.chat.completions.create
+
+        async def create(**kwargs: Any) -> Any:
+            stats.turns += 1
+            async for attempt in transport_retrying(settings):
+                with attempt:
+                    stats.calls += 1
+                    if attempt.retry_state.attempt_number > 1:
+                        stats.retries += 1
+                    completion = await create_completion(**kwargs, extra_headers=headers)
+            usage = getattr(completion, "usage", None)
+            if usage is not None:
+                stats.usage.input_tokens += usage.prompt_tokens or 0
+                stats.usage.output_tokens += usage.completion_tokens or 0
+                details = getattr(usage, "prompt_tokens_details", None)
+                stats.usage.cached_input_tokens += getattr(details, "cached_tokens", 0) or 0
+            stats.last_output = raw_output(completion)
+            return completion
+
+        patched = self._instructor.patch(create=create, mode=self._instructor_mode)
+        extra: dict[str, Any] = {}
+        if settings.temperature is not None:
+            extra["temperature"] = settings.temperature
+        started = time.perf_counter()
+        try:
+            result = await patched(
+                response_model=response_model,
+                messages=[dict(m) for m in messages],
+                max_retries=settings.max_reasks,
+                model=settings.model,
+                **extra,
+            )
+        except InstructorRetryException as exc:
+            stats.latency_s = time.perf_counter() - started
+            raise _classify(exc.__cause__ or exc, exc, article, stats) from None
+        except IncompleteOutputException as exc:
+            stats.latency_s = time.perf_counter() - started
+            raise ValidationFailedError(
+                f"{article.source}: the model's output was cut off (finish_reason=length) "
+                f"after {stats.calls} call(s); raise the server's max tokens or shorten the article",
+                article=article.source,
+                attempts=stats.calls,
+                last_output=stats.last_output,
+            ) from exc
+        stats.latency_s = time.perf_counter() - started
+        return result, stats
+
+
+def _classify(cause: BaseException, wrapper: Any, article: Article, stats: CallStats) -> LLMExtractError:
+    """Turn what instructor raised into our error for this article."""
+    seen: BaseException | None = cause
+    while seen is not None:
+        if isinstance(seen, ReplayError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    last_output = stats.last_output
+    completion = getattr(wrapper, "last_completion", None)
+    if completion is not None:
+        last_output = raw_output(completion) or last_output
+    status = getattr(cause, "status_code", None)
+    kind = transient_kind(cause)
+    if kind is not None:
+        return TransportError(
+            f"{article.source}: {kind.replace('_', ' ')} ({_short(cause)}) persisted after "
+            f"{stats.calls} HTTP attempt(s); transport retries exhausted",
+            article=article.source,
+            attempts=stats.calls,
+            last_output=last_output,
+            status_code=status if isinstance(status, int) else None,
+        )
+    if isinstance(status, int):
+        return RequestRejectedError(
+            f"{article.source}: the server rejected the request with HTTP {status} "
+            f"({_short(cause)}); not retried",
+            article=article.source,
+            attempts=stats.calls,
+            last_output=last_output,
+            status_code=status,
+        )
+    if stats.turns and last_output is not None or _is_validation(cause):
+        return ValidationFailedError(
+            f"{article.source}: the model's output failed validation on all {stats.turns} "
+            f"answer(s) ({stats.reasks} reask(s)); last error: {_short(cause)}",
+            article=article.source,
+            attempts=stats.calls,
+            last_output=last_output,
+        )
+    return ModelCallError(
+        f"{article.source}: the model call failed: {_short(cause)}",
+        article=article.source,
+        attempts=stats.calls,
+        last_output=last_output,
+    )
+
+
+def _is_validation(exc: BaseException) -> bool:
+    import json
+
+    from pydantic import ValidationError
+
+    return isinstance(exc, (ValidationError, json.JSONDecodeError))
+
+
+def _short(exc: BaseException, limit: int = 400) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,206 @@
+"""The pipeline for one article: article → prompt → model → validate → record.
+
+`Extractor` is the Python API. It is generic over a `Task` (schema + prompts + build);
+the default task extracts agreements and drug seizures and returns `ArticleExtraction`.
+
+```python
+from llm_extract import Extractor
+
+ex = Extractor(model="gpt-4o-mini", replay_dir="fixtures/replay", mode="replay")
+result = ex.extract(text, published=date(2025, 1, 12))
+result.seizures[0].items[0].quantity        # 2400.0
+
+async with Extractor(mode="live") as ex:    # the async path
+    result = await ex.aextract(text)
+```
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+
+from pydantic import BaseModel
+
+from .articles import Article
+from .errors import InputError
+from .llm import ModelClient
+from .prompts import PromptSet
+from .records import ArticleExtraction, ArticleInfo, ArticleResult, RunMeta
+from .replay import ReplayStore
+from .settings import ExtractorSettings, Mode
+from .tasks import SECURITY_EVENTS, Task
+
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = ["Extractor"]
+
+R = TypeVar("R", bound=ArticleResult)
+
+
+class Extractor(Generic[R]):
+    """Extracts records from articles with a language model, replayable offline.
+
+    Every argument is keyword-only. `settings` holds every option (see
+    `ExtractorSettings`); `model`, `mode`, `replay_dir`, `base_url` and `api_key` override
+    it for the common cases. The environment supplies `OPENAI_API_KEY` and
+    `OPENAI_BASE_URL` when they are not given. Without a key, the mode is `replay`.
+
+    Raises `ConfigError` for settings that cannot work, `PromptError` for broken templates.
+    """
+
+    @overload
+    def __init__(
+        self: Extractor[ArticleExtraction],
+        *,
+        settings: ExtractorSettings | None = None,
+        model: str | None = None,
+        mode: Mode | None = None,
+        replay_dir: str | Path | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        task: None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: Extractor[R],
+        *,
+        settings: ExtractorSettings | None = None,
+        model: str | None = None,
+        mode: Mode | None = None,
+        replay_dir: str | Path | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        task: Task[Any, R],
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        *,
+        settings: ExtractorSettings | None = None,
+        model: str | None = None,
+        mode: Mode | None = None,
+        replay_dir: str | Path | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        task: Task[Any, Any] | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = ExtractorSettings.resolve(
+            {"model": model, "mode": mode, "replay_dir": replay_dir, "base_url": base_url, "api_key": api_key},
+            base=settings,
+        )
+        self.task: Task[Any, Any] = task or SECURITY_EVENTS
+        self.prompts = PromptSet.load(self.task.prompt_dir, response_model=self.task.response_model)
+        self.mode: Mode = self.settings.resolved_mode
+        secret = self.settings.api_key.get_secret_value() if self.settings.api_key else None
+        self.store: ReplayStore | None = (
+            ReplayStore(self.settings.replay_dir, secret=secret) if self.mode in ("replay", "record") else None
+        )
+        self._transport = transport
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ModelClient] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def __aenter__(self) -> Extractor[R]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client bound to the running event loop."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+    def _client(self) -> ModelClient:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = ModelClient(self.settings, store=self.store, transport=self._transport)
+            self._clients[loop] = client
+        return client
+
+    # -- extraction --------------------------------------------------------------------
+    def article(
+        self, text: str | Article, *, published: date | None = None, id: str | None = None, source: str | None = None
+    ) -> Article:
+        """The `Article` for `text` (checked: not empty, not over `max_article_chars`)."""
+        article = text if isinstance(text, Article) else Article.from_text(text, id=id, source=source, published=published)
+        if published is not None and article.published is None:
+            article = Article(text=article.text, source=article.source, id=article.id, published=published)
+        if len(article.text) > self.settings.max_article_chars:
+            raise InputError(
+                article.source,
+                f"the article has {len(article.text):,} characters, over the limit of "
+                f"{self.settings.max_article_chars:,} (settings.max_article_chars)",
+            )
+        return article
+
+    async def aextract(
+        self, text: str | Article, *, published: date | None = None, id: str | None = None, source: str | None = None
+    ) -> R:
+        """Extract from one article (async). `published` anchors relative dates.
+
+        Raises `InputError`, `ReplayError` or a `ModelCallError` child naming the article.
+        """
+        article = self.article(text, published=published, id=id, source=source)
+        if self.store is not None:
+            self.store.register(sha256=article.sha256, id=article.id, source=article.source)
+        messages = self.prompts.messages(article.text, published=article.published)
+        mentions, stats = await self._client().fill(
+            response_model=self.task.response_model, messages=messages, article=article
+        )
+        info = ArticleInfo(
+            id=article.id,
+            source=article.source,
+            sha256=article.sha256,
+            chars=len(article.text),
+            published=article.published.isoformat() if article.published else None,
+        )
+        run = RunMeta(
+            model=self.settings.model,
+            mode=self.mode,
+            task=self.task.name,
+            prompt_version=self.prompts.version,
+            calls=stats.calls,
+            reasks=stats.reasks,
+            retries=stats.retries,
+            usage=stats.usage,
+            latency_s=round(stats.latency_s, 4),
+        )
+        result: R = self.task.build(mentions, article, info, run)
+        return result
+
+    def extract(
+        self, text: str | Article, *, published: date | None = None, id: str | None = None, source: str | None = None
+    ) -> R:
+        """Extract from one article (blocking). Works inside a running event loop too."""
+
+        async def once() -> R:
+            try:
+                return await self.aextract(text, published=published, id=id, source=source)
+            finally:
+                await self.aclose()
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(once())
+        with ThreadPoolExecutor(max_workers=1) as pool:  # called from async code: own loop
+            return pool.submit(asyncio.run, once()).result()
+
+    def schema(self) -> dict[str, Any]:
+        """The JSON schema the model is asked to fill."""
+        model: type[BaseModel] = self.task.response_model
+        return model.model_json_schema()

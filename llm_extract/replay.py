@@ -1,0 +1,292 @@
+"""Record and replay model responses at the HTTP seam, matched on what was asked.
+
+The openai client sends its requests through an httpx2 transport from this module:
+
+- `replay`: `ReplayTransport` answers from the `ReplayStore` and never touches the network;
+- `record`: `RecordingTransport` forwards to the real server and saves each successful answer;
+- `live`: `RecordingTransport` without a store, forwarding only.
+
+Matching is on the request itself (endpoint and the full JSON body: model, messages, tool
+schema, settings), unlike vcrpy's default that ignores the body. A request that is not
+recorded is never answered by something else: if the article has a recording but the
+request changed (prompt, schema, model), `StaleRecordingError` says what changed; if it has
+none, `ReplayMissError` says how to record it. Reasks replay deterministically: a reask is
+a different request (it carries the failed answer and the error), recorded in turn.
+
+Store layout: one human-readable JSON file per article, `<replay_dir>/<sha256[:16]>.json`,
+named by the article's content hash:
+
+```json
+{"format": "llm-extract-replay/1",
+ "article": {"id": "...", "source": "...", "sha256": "..."},
+ "interactions": [{"request_hash": "...", "request": {"endpoint": "chat/completions", "body": {...}},
+                   "response": {"status": 200, "body": {...}}}]}
+```
+
+Only request bodies and response bodies are stored: never a header, so never the API key
+or an Authorization header, and any occurrence of the key in a body is redacted too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from .errors import ReplayError, ReplayMissError, StaleRecordingError
+
+__all__ = [
+    "ARTICLE_HEADER",
+    "FORMAT",
+    "RecordingTransport",
+    "ReplayStore",
+    "ReplayTransport",
+    "describe_changes",
+    "request_hash",
+]
+
+#: Request header through which the pipeline tells the transport which article a call is
+#: for. It is removed before anything is sent to a real server.
+ARTICLE_HEADER = "x-llm-extract-article"
+FORMAT = "llm-extract-replay/1"
+REDACTED = "<redacted>"
+
+
+def _endpoint(path: str) -> str:
+    """'/v1/chat/completions' → 'chat/completions', whatever the server's base path."""
+    parts = [p for p in path.split("/") if p]
+    return "/".join(parts[-2:])
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def request_hash(endpoint: str, body: Any) -> str:
+    """The key a request is recorded and replayed under: sha256 of endpoint + canonical body."""
+    return hashlib.sha256(f"{endpoint}\n{_canonical(body)}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    id: str
+    source: str
+    sha256: str
+
+
+class ReplayStore:
+    """Recordings on disk, one JSON file per article (see the module docstring)."""
+
+    def __init__(self, directory: Path, *, secret: str | None = None) -> None:
+        self.directory = Path(directory)
+        self._secret = secret or None
+        self._articles: dict[str, ArticleRef] = {}
+        self._fresh: set[str] = set()
+        self._lock = threading.Lock()
+
+    # -- identity -------------------------------------------------------------------
+    def path_for(self, sha256: str) -> Path:
+        return self.directory / f"{sha256[:16]}.json"
+
+    def register(self, *, sha256: str, id: str, source: str) -> None:
+        """Tell the store which article a content hash belongs to (for messages and files)."""
+        self._articles[sha256] = ArticleRef(id=id, source=source, sha256=sha256)
+
+    def describe(self, sha256: str) -> str:
+        ref = self._articles.get(sha256)
+        if ref is None:
+            return f"article {sha256[:16]}"
+        return f"article {ref.id} ({ref.source})" if ref.source != ref.id else f"article {ref.id}"
+
+    # -- reading ----------------------------------------------------------------------
+    def load(self, sha256: str) -> dict[str, Any] | None:
+        path = self.path_for(sha256)
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ReplayError(f"replay: cannot read recording {path}: {exc}") from exc
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise ReplayError(f"replay: {path} is not a recording in format {FORMAT}")
+        return doc
+
+    def lookup(self, sha256: str, endpoint: str, body: Any, *, model_hint: str | None = None) -> dict[str, Any]:
+        """The recorded response for this exact request, or a clear `ReplayError`."""
+        doc = self.load(sha256)
+        who = self.describe(sha256)
+        if doc is None:
+            raise ReplayMissError(
+                f"replay: nothing recorded for {who} in {self.directory}/. "
+                f"Record it with a key: llm-extract run {self._source(sha256)} --record "
+                f"--model {model_hint or 'MODEL'} --replay-dir {self.directory}",
+                article=who,
+            )
+        key = request_hash(endpoint, body)
+        for interaction in doc.get("interactions", []):
+            if interaction.get("request_hash") == key:
+                return interaction["response"]
+        recorded = [i["request"]["body"] for i in doc.get("interactions", []) if "request" in i]
+        changes = describe_changes(recorded, body)
+        raise StaleRecordingError(
+            f"replay: the recording for {who} ({self.path_for(sha256)}) does not match the request "
+            f"that would be sent now: {'; '.join(changes)}. It was recorded for another prompt, "
+            f"schema, model or settings, and is not served. Re-record it: llm-extract run "
+            f"{self._source(sha256)} --record --model {model_hint or 'MODEL'} --replay-dir {self.directory}",
+            article=who,
+            changes=changes,
+        )
+
+    def _source(self, sha256: str) -> str:
+        ref = self._articles.get(sha256)
+        return ref.source if ref else "ARTICLE"
+
+    # -- writing ----------------------------------------------------------------------
+    def save(self, sha256: str, endpoint: str, body: Any, status: int, response_body: Any) -> None:
+        """Record one successful exchange. The first one of an article in this store
+        instance starts its file afresh, so re-recording replaces an old recording."""
+        body = self._redact(body)
+        response_body = self._redact(response_body)
+        key = request_hash(endpoint, body)
+        with self._lock:
+            doc = None if sha256 not in self._fresh else self.load(sha256)
+            self._fresh.add(sha256)
+            if doc is None:
+                ref = self._articles.get(sha256, ArticleRef(id=sha256[:16], source="", sha256=sha256))
+                doc = {"format": FORMAT, "article": ref.__dict__, "interactions": []}
+            interactions = [i for i in doc["interactions"] if i.get("request_hash") != key]
+            interactions.append(
+                {
+                    "request_hash": key,
+                    "request": {"endpoint": endpoint, "body": body},
+                    "response": {"status": status, "body": response_body},
+                }
+            )
+            doc["interactions"] = interactions
+            self._write(self.path_for(sha256), doc)
+
+    def _write(self, path: Path, doc: dict[str, Any]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, ensure_ascii=False, indent=2)
+                fh.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _redact(self, obj: Any) -> Any:
+        if not self._secret:
+            return obj
+        text = json.dumps(obj, ensure_ascii=False)
+        if self._secret not in text:
+            return obj
+        return json.loads(text.replace(self._secret, REDACTED))
+
+
+def describe_changes(recorded: list[Any], body: Any) -> list[str]:
+    """What differs between the request about to be sent and the closest recorded one."""
+    if not recorded:
+        return ["the recording holds no request"]
+    if not isinstance(body, dict):
+        return ["the request body is not a JSON object"]
+    same_turn = [r for r in recorded if isinstance(r, dict) and len(r.get("messages", [])) == len(body.get("messages", []))]
+    if not same_turn:
+        return [
+            f"no recorded request has {len(body.get('messages', []))} messages "
+            "(the conversation took another path, e.g. a reask that was not recorded)"
+        ]
+    closest = same_turn[0]
+    changes: list[str] = []
+    if closest.get("model") != body.get("model"):
+        changes.append(f"model changed ({closest.get('model')} → {body.get('model')})")
+    old_msgs, new_msgs = closest.get("messages", []), body.get("messages", [])
+    for index, (old, new) in enumerate(zip(old_msgs, new_msgs)):
+        if old != new:
+            role = new.get("role", "?") if isinstance(new, dict) else "?"
+            what = {"system": "system prompt", "user": "user message (article or prompt)"}.get(
+                role, f"{role} message"
+            )
+            changes.append(f"{what} #{index} changed")
+    for field in ("tools", "tool_choice", "response_format"):
+        if closest.get(field) != body.get(field):
+            changes.append("tool schema changed" if field == "tools" else f"{field} changed")
+    other = sorted(
+        k
+        for k in set(closest) | set(body)
+        if k not in {"model", "messages", "tools", "tool_choice", "response_format"} and closest.get(k) != body.get(k)
+    )
+    changes.extend(f"setting {k!r} changed ({closest.get(k)!r} → {body.get(k)!r})" for k in other)
+    return changes or ["the request differs in a way not itemised here"]
+
+
+def _read_request(request: httpx2.Request) -> tuple[str, str, Any]:
+    sha = request.headers.get(ARTICLE_HEADER, "")
+    endpoint = _endpoint(request.url.path)
+    try:
+        body = json.loads(request.content or b"null")
+    except json.JSONDecodeError:
+        body = request.content.decode("utf-8", "replace")
+    return sha, endpoint, body
+
+
+class ReplayTransport(httpx2.AsyncBaseTransport):
+    """Answers every request from the store; never opens a connection."""
+
+    def __init__(self, store: ReplayStore) -> None:
+        self.store = store
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        await request.aread()
+        sha, endpoint, body = _read_request(request)
+        if not sha:
+            raise ReplayError("replay: a request carried no article id; replay serves only llm_extract calls")
+        model = body.get("model") if isinstance(body, dict) else None
+        recorded = self.store.lookup(sha, endpoint, body, model_hint=model)
+        return httpx2.Response(
+            recorded.get("status", 200),
+            json=recorded["body"],
+            headers={"x-llm-extract-replay": "1"},
+            request=request,
+        )
+
+
+class RecordingTransport(httpx2.AsyncBaseTransport):
+    """Forwards to the real server (`inner`); with a store, saves each successful answer."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, store: ReplayStore | None = None) -> None:
+        self.inner = inner
+        self.store = store
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        sha = request.headers.get(ARTICLE_HEADER, "")
+        if ARTICLE_HEADER in request.headers:
+            del request.headers[ARTICLE_HEADER]
+        response = await self.inner.handle_async_request(request)
+        if self.store is None or not sha or response.status_code != 200:
+            return response
+        content = await response.aread()
+        await response.aclose()
+        try:
+            response_body = json.loads(content)
+        except json.JSONDecodeError:
+            response_body = None
+        if response_body is not None:
+            _, endpoint, body = _read_request(request)
+            self.store.save(sha, endpoint, body, response.status_code, response_body)
+        headers = [
+            (k, v) for k, v in response.headers.multi_items() if k.lower() not in {"content-encoding", "content-length", "transfer-encoding"}
+        ]
+        return httpx2.Response(response.status_code, headers=headers, content=content, request=request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,0 +1,115 @@
+"""Transport retries: which failures are retried, and how long to wait (tenacity).
+
+Kept apart from validation reasks (instructor's job). A 429, a 5xx, a timeout or a dropped
+connection is retried here, on the same request, with exponential backoff and jitter, and
+never turned into a reask prompt. `Retry-After` (or `retry-after-ms`) is honoured up to a
+cap. Anything else (400, 401, 404, 422, a replay miss) fails at once. The openai client's
+own retries are switched off (`max_retries=0`) so the two never multiply.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from typing import TYPE_CHECKING, Any
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
+from tenacity.wait import wait_exponential_jitter
+
+from .errors import ReplayError
+
+if TYPE_CHECKING:
+    from .settings import ExtractorSettings
+
+__all__ = ["RETRYABLE_STATUS", "is_transient", "retry_after_seconds", "transport_retrying", "transient_kind"]
+
+#: HTTP statuses worth retrying: timeout, conflict, rate limit, server errors.
+RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _caused_by_replay(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ReplayError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def transient_kind(exc: BaseException) -> str | None:
+    """'rate_limit', 'server_error', 'timeout', 'connection' for retryable failures, else None."""
+    import openai
+
+    if _caused_by_replay(exc):
+        return None
+    if isinstance(exc, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection"
+    status = _status(exc)
+    if isinstance(exc, openai.APIStatusError) and status in RETRYABLE_STATUS:
+        return "rate_limit" if status == 429 else "server_error" if status >= 500 else "http_" + str(status)
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures a retry may cure: 408/409/429/5xx, timeouts, connection errors."""
+    return transient_kind(exc) is not None
+
+
+def retry_after_seconds(exc: BaseException, *, now: float | None = None) -> float | None:
+    """The wait a server asked for in `retry-after-ms` or `Retry-After` (seconds or a date)."""
+    response: Any = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return max(float(raw_ms) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(float(raw), 0.0)
+    except ValueError:
+        pass
+    parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+    if parsed is None:
+        return None
+    return max(parsed.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+class _WaitRetryAfterOrBackoff:
+    """Wait what the server asked (capped), else exponential backoff with jitter."""
+
+    def __init__(self, initial: float, maximum: float, retry_after_cap: float) -> None:
+        self._backoff = wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+        self._cap = retry_after_cap
+
+    def __call__(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        asked = retry_after_seconds(exc) if exc is not None else None
+        if asked is not None:
+            return min(asked, self._cap)
+        return float(self._backoff(state))
+
+
+def transport_retrying(settings: ExtractorSettings) -> AsyncRetrying:
+    """The tenacity policy for one model call (one HTTP request and its retries)."""
+    return AsyncRetrying(
+        retry=retry_if_exception(is_transient),
+        stop=stop_after_attempt(settings.max_attempts)
+        | stop_after_delay(settings.max_attempts * (settings.timeout_s + settings.retry_after_max_s)),
+        wait=_WaitRetryAfterOrBackoff(
+            settings.retry_initial_wait_s, settings.retry_max_wait_s, settings.retry_after_max_s
+        ),
+        reraise=True,
+    )

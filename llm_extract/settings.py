@@ -1,0 +1,96 @@
+"""One validated settings object for an extraction run.
+
+Every option lives here, typed and checked, instead of growing the signature of
+`Extractor` (LangExtract's `extract()` grew ~28 parameters, some silently ignored).
+`ExtractorSettings.resolve()` fills what the environment provides (`OPENAI_API_KEY`,
+`OPENAI_BASE_URL`) and picks the mode: `replay` when no key is set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from .errors import ConfigError
+
+__all__ = ["CallMode", "ExtractorSettings", "Mode"]
+
+Mode = Literal["replay", "record", "live"]
+CallMode = Literal["tools", "json"]
+
+
+class ExtractorSettings(BaseModel):
+    """Settings of an `Extractor`; unknown fields are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    model: str = Field(default="gpt-4o-mini", min_length=1, description="Model name sent to the server.")
+    mode: Mode | None = Field(
+        default=None,
+        description="replay (recorded responses, no network), record (real calls, saved) or "
+        "live (real calls, nothing saved). None: replay without an API key, live with one.",
+    )
+    replay_dir: Path = Field(default=Path("recordings"), description="Where recordings are read and written.")
+    base_url: str | None = Field(default=None, description="Any OpenAI-compatible server; env OPENAI_BASE_URL.")
+    api_key: SecretStr | None = Field(default=None, description="env OPENAI_API_KEY; never written anywhere.")
+    call_mode: CallMode = Field(
+        default="tools", description="tools: tool calling (default); json: JSON mode for servers without tools."
+    )
+    max_reasks: int = Field(default=2, ge=0, le=10, description="Validation reasks after the first answer.")
+    max_attempts: int = Field(default=5, ge=1, le=20, description="Transport attempts per model call.")
+    timeout_s: float = Field(default=120.0, gt=0, description="Timeout of one HTTP call.")
+    retry_initial_wait_s: float = Field(default=1.0, ge=0, description="First backoff wait; doubles each retry.")
+    retry_max_wait_s: float = Field(default=30.0, ge=0, description="Cap on one backoff wait.")
+    retry_after_max_s: float = Field(default=120.0, ge=0, description="Cap on an honoured Retry-After.")
+    temperature: float | None = Field(default=0.0, ge=0, le=2)
+    max_article_chars: int = Field(default=200_000, ge=1_000, description="Longer articles are refused.")
+    concurrency: int = Field(default=8, ge=1, le=1024, description="Articles in flight at once (batch).")
+
+    @model_validator(mode="after")
+    def _check(self) -> ExtractorSettings:
+        if self.mode in ("record", "live") and self.api_key is None and self.base_url is None:
+            raise ValueError(
+                f"mode {self.mode!r} makes real model calls: set OPENAI_API_KEY "
+                "(or --base-url for a local OpenAI-compatible server)"
+            )
+        return self
+
+    @property
+    def resolved_mode(self) -> Mode:
+        if self.mode is not None:
+            return self.mode
+        return "live" if self.api_key is not None else "replay"
+
+    @classmethod
+    def resolve(
+        cls,
+        overrides: Mapping[str, object] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        base: ExtractorSettings | None = None,
+    ) -> ExtractorSettings:
+        """Settings from `base` (or defaults), the environment, then `overrides` (None = unset).
+
+        Raises `ConfigError` with every problem listed, never a raw pydantic error.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = base.model_dump(exclude_unset=True) if base else {}
+        if "api_key" not in values and env.get("OPENAI_API_KEY"):
+            values["api_key"] = env["OPENAI_API_KEY"]
+        if "base_url" not in values and env.get("OPENAI_BASE_URL"):
+            values["base_url"] = env["OPENAI_BASE_URL"]
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        if isinstance(values.get("api_key"), SecretStr):
+            values["api_key"] = values["api_key"].get_secret_value()  # type: ignore[union-attr]
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors(include_url=False, include_input=False)
+            )
+            raise ConfigError(f"invalid settings: {problems}") from None

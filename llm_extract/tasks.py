@@ -1,0 +1,77 @@
+"""Tasks: what to extract. A schema, its prompt templates and its post-processing.
+
+The pipeline (`llm_extract.pipeline`) is generic over a `Task`; the built-in task,
+`security_events`, extracts agreements and drug seizures. A task's `build` turns what the
+model filled (an instance of `response_model`) into the result users get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel
+
+from .articles import Article
+from .records import AgreementRecord, ArticleExtraction, ArticleInfo, ArticleResult, RunMeta, SeizureRecord
+from .schema import ArticleMentions
+
+__all__ = ["SECURITY_EVENTS", "Task", "builtin_prompt_dir", "security_events_task"]
+
+M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R", bound=ArticleResult)
+
+
+@dataclass(frozen=True)
+class Task(Generic[M, R]):
+    """A schema for the model to fill, the prompts that ask for it, and how to build results."""
+
+    name: str
+    response_model: type[M]
+    prompt_dir: Path
+    build: Callable[[M, Article, ArticleInfo, RunMeta], R]
+
+
+def builtin_prompt_dir(name: str) -> Path:
+    """The directory of a built-in task's templates.
+
+    In an installed wheel they ship inside the package (`llm_extract/prompts/NAME`); in a
+    source checkout they are the repository's top-level `prompts/NAME`.
+    """
+    packaged = Path(str(resources.files("llm_extract"))) / "prompts" / name
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "prompts" / name
+
+
+def _build_security_events(
+    mentions: ArticleMentions, article: Article, info: ArticleInfo, run: RunMeta
+) -> ArticleExtraction:
+    agreements = [
+        AgreementRecord(id=f"a{i}", **m.model_dump()) for i, m in enumerate(mentions.agreements, 1)
+    ]
+    seizures = [SeizureRecord(id=f"s{i}", **m.model_dump()) for i, m in enumerate(mentions.seizures, 1)]
+    return ArticleExtraction(
+        article=info,
+        run=run,
+        title=mentions.title,
+        published_as_written=mentions.published,
+        agreements=agreements,
+        seizures=seizures,
+    )
+
+
+def security_events_task() -> Task[ArticleMentions, ArticleExtraction]:
+    """The built-in task: agreements and drug seizures."""
+    return Task(
+        name="security_events",
+        response_model=ArticleMentions,
+        prompt_dir=builtin_prompt_dir("security_events"),
+        build=_build_security_events,
+    )
+
+
+SECURITY_EVENTS = security_events_task()
