@@ -1,7 +1,7 @@
 """Transport retries: which failures are retried, and how long to wait (tenacity).
 
 Kept apart from validation reasks (instructor's job). A 429, a 5xx, a timeout or a dropped
-connection is retried here, on the same request, with exponential backoff and jitter, and
+connection is retried here, on the same request, with exponential backoff and full jitter, and
 never turned into a reask prompt. `Retry-After` (or `retry-after-ms`) is honoured up to a
 cap. Anything else (400, 401, 404, 422, a replay miss) fails at once. The openai client's
 own retries are switched off (`max_retries=0`) so the two never multiply.
@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
-from tenacity.wait import wait_exponential_jitter
+from tenacity.wait import wait_random_exponential
 
 from .errors import ReplayError
 
@@ -91,7 +91,7 @@ class _WaitRetryAfterOrBackoff:
     """Wait what the server asked (capped), else exponential backoff with jitter."""
 
     def __init__(self, initial: float, maximum: float, retry_after_cap: float) -> None:
-        self._backoff = wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+        self._backoff = wait_random_exponential(multiplier=initial, max=maximum)
         self._cap = retry_after_cap
 
     def __call__(self, state: RetryCallState) -> float:
