@@ -149,7 +149,7 @@ def _report(console: Console, summary: BatchSummary, out: Path, *, quiet: bool) 
         console.print(f"[red]failed[/red] [{failure.kind}] {failure.message}", markup=True, highlight=False)
     if quiet:
         return
-    table = Table(title=f"llm-extract run → {out}/records.jsonl", show_header=False, title_justify="left")
+    table = Table(show_header=False)
     table.add_column("what")
     table.add_column("count", justify="right")
     rows = [
@@ -169,6 +169,7 @@ def _report(console: Console, summary: BatchSummary, out: Path, *, quiet: bool) 
     from rich.console import Console as _Console
 
     _Console().print(table)
+    console.print(f"records: {out}/records.jsonl")
     if summary.failures:
         kinds = ", ".join(f"{k}: {n}" for k, n in sorted(summary.failures_by_kind().items()))
         console.print(f"failures by kind: {kinds} (details in {out}/errors.jsonl)")

@@ -43,8 +43,8 @@ __all__ = ["CallStats", "ModelClient", "raw_output"]
 
 M = TypeVar("M", bound=BaseModel)
 
-#: Placeholder key for replay mode, where no request leaves the process.
-_REPLAY_KEY = "replay-mode-no-key"
+#: Placeholder key for replay mode (no request leaves the process) and keyless local servers.
+_NO_KEY = "no-key-needed"
 
 
 @dataclass
@@ -101,7 +101,7 @@ class ModelClient:
             wire = RecordingTransport(inner, store if mode == "record" else None)
         self._http = httpx2.AsyncClient(transport=wire, timeout=settings.timeout_s)
         self._openai = openai.AsyncOpenAI(
-            api_key=secret or _REPLAY_KEY,
+            api_key=secret or _NO_KEY,
             base_url=settings.base_url,
             max_retries=0,
             timeout=settings.timeout_s,

@@ -149,3 +149,23 @@ def test_callers_messages_are_not_mutated_by_reasks(good_answer, fast_retry):
     ex.extract(TEXT)
     assert ex.prompts.messages(TEXT) == before
     assert len(script.bodies[0]["messages"]) == 2
+
+
+def test_json_mode_for_servers_without_tool_calling(good_answer):
+    body = completion(good_answer)
+    message = body["choices"][0]["message"]
+    message["content"] = json.dumps(good_answer)
+    del message["tool_calls"]
+    script = Script([body])
+    result = extractor(script, call_mode="json").extract(TEXT)
+    assert result.seizures[0].items[0].quantity == 2400
+    sent = script.bodies[0]
+    assert "tools" not in sent and sent["response_format"] == {"type": "json_object"}
+
+
+def test_local_server_without_a_key(good_answer):
+    script = Script([completion(good_answer)])
+    settings = make_settings(mode="live", base_url="http://127.0.0.1:9/v1")
+    result = Extractor(settings=settings, transport=script.transport).extract(TEXT)
+    assert result.run.mode == "live"
+    assert str(script.requests[0].url) == "http://127.0.0.1:9/v1/chat/completions"
