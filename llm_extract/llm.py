@@ -15,6 +15,7 @@ import time, so `llm-extract --help` stays fast.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -57,10 +58,23 @@ class CallStats:
     usage: Usage = field(default_factory=Usage)
     latency_s: float = 0.0
     last_output: str | None = None
+    #: how many `fill` calls (chunks) these stats cover; each has one first turn
+    fills: int = 1
 
     @property
     def reasks(self) -> int:
-        return max(self.turns - 1, 0)
+        return max(self.turns - self.fills, 0)
+
+    def add(self, other: CallStats) -> None:
+        """Fold another chunk's stats into these (latency is set by the caller)."""
+        self.calls += other.calls
+        self.turns += other.turns
+        self.retries += other.retries
+        self.fills += other.fills
+        self.usage.input_tokens += other.usage.input_tokens
+        self.usage.output_tokens += other.usage.output_tokens
+        self.usage.cached_input_tokens += other.usage.cached_input_tokens
+        self.last_output = other.last_output or self.last_output
 
 
 def raw_output(completion: Any) -> str | None:
@@ -109,6 +123,8 @@ class ModelClient:
         )
         self._instructor_mode = instructor.Mode.TOOLS if settings.call_mode == "tools" else instructor.Mode.JSON
         self._instructor = instructor
+        # model calls in flight on this loop (chunks of one article count separately)
+        self._slots = asyncio.Semaphore(settings.concurrency)
 
     async def aclose(self) -> None:
         await self._openai.close()
@@ -151,13 +167,14 @@ class ModelClient:
             extra["temperature"] = settings.temperature
         started = time.perf_counter()
         try:
-            result = await patched(
-                response_model=response_model,
-                messages=[dict(m) for m in messages],
-                max_retries=settings.max_reasks,
-                model=settings.model,
-                **extra,
-            )
+            async with self._slots:
+                result = await patched(
+                    response_model=response_model,
+                    messages=[dict(m) for m in messages],
+                    max_retries=settings.max_reasks,
+                    model=settings.model,
+                    **extra,
+                )
         except InstructorRetryException as exc:
             stats.latency_s = time.perf_counter() - started
             raise _classify(exc.__cause__ or exc, exc, article, stats) from None

@@ -18,6 +18,7 @@ async with Extractor(mode="live") as ex:    # the async path
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -27,13 +28,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from pydantic import BaseModel
 
 from .articles import Article
-from .errors import InputError
-from .llm import ModelClient
+from .chunking import Chunk, chunk_text
+from .errors import InputError, ModelCallError
+from .llm import CallStats, ModelClient
 from .prompts import PromptSet
 from .records import ArticleExtraction, ArticleInfo, ArticleResult, RunMeta
 from .replay import ReplayStore
 from .settings import ExtractorSettings, Mode
-from .tasks import SECURITY_EVENTS, Task
+from .tasks import SECURITY_EVENTS, BuildContext, Task
 
 if TYPE_CHECKING:
     import httpx2
@@ -157,10 +159,18 @@ class Extractor(Generic[R]):
         article = self.article(text, published=published, id=id, source=source)
         if self.store is not None:
             self.store.register(sha256=article.sha256, id=article.id, source=article.source)
-        messages = self.prompts.messages(article.text, published=article.published)
-        mentions, stats = await self._client().fill(
-            response_model=self.task.response_model, messages=messages, article=article
-        )
+        settings = self.settings
+        chunks = chunk_text(article.text, max_chars=settings.chunk_chars, overlap=settings.chunk_overlap)
+        client = self._client()
+        started = time.perf_counter()
+        if len(chunks) == 1:
+            messages = self.prompts.messages(article.text, published=article.published)
+            mentions, stats = await client.fill(
+                response_model=self.task.response_model, messages=messages, article=article
+            )
+        else:
+            mentions, stats = await self._fill_chunks(client, article, chunks)
+        stats.latency_s = time.perf_counter() - started
         info = ArticleInfo(
             id=article.id,
             source=article.source,
@@ -179,8 +189,35 @@ class Extractor(Generic[R]):
             usage=stats.usage,
             latency_s=round(stats.latency_s, 4),
         )
-        result: R = self.task.build(mentions, article, info, run)
+        context = BuildContext(
+            article=article,
+            info=info,
+            run=run,
+            chunks=len(chunks),
+            fuzzy_threshold=settings.fuzzy_threshold,
+            keep_ungrounded=settings.keep_ungrounded,
+        )
+        result: R = self.task.build(mentions, context)
         return result
+
+    async def _fill_chunks(self, client: ModelClient, article: Article, chunks: list[Chunk]) -> tuple[Any, CallStats]:
+        """Extract every chunk of a long article concurrently (within the call limit)."""
+
+        async def one(chunk: Chunk) -> tuple[Any, CallStats]:
+            messages = self.prompts.messages(chunk.text, published=article.published, part=(chunk.index + 1, len(chunks)))
+            try:
+                return await client.fill(response_model=self.task.response_model, messages=messages, article=article)
+            except ModelCallError as exc:
+                exc.args = (f"{exc} [chunk {chunk.index + 1} of {len(chunks)}, characters {chunk.start}–{chunk.end}]",)
+                raise
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(chunk)) for chunk in chunks]
+        parts = [task.result() for task in tasks]
+        stats = CallStats(fills=0)
+        for _, part_stats in parts:
+            stats.add(part_stats)
+        return self.task.combine([mentions for mentions, _ in parts]), stats
 
     def extract(
         self, text: str | Article, *, published: date | None = None, id: str | None = None, source: str | None = None

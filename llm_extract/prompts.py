@@ -73,10 +73,15 @@ class PromptSet:
             raise PromptError(f"{where}: {exc}") from exc
         return cls(directory=directory, version=_version(directory), system=system, _user_template=user_template)
 
-    def messages(self, text: str, *, published: date | None = None) -> list[dict[str, str]]:
-        """The chat messages for one article: the fixed system prompt, then the article."""
+    def messages(
+        self, text: str, *, published: date | None = None, part: tuple[int, int] | None = None
+    ) -> list[dict[str, str]]:
+        """The chat messages for one article (or `part=(n, total)` of a long one, n from 1):
+        the fixed system prompt, then the article."""
         user = self._user_template.render(
-            text=fence_article(text), published=published.isoformat() if published else None
+            text=fence_article(text),
+            published=published.isoformat() if published else None,
+            part=part,
         )
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 

@@ -1,10 +1,21 @@
 """What users get: records built from what the model filled, plus run metadata.
 
 A record carries the model's values as written (the same fields as
-`llm_extract.schema`), an `id` stable within its article, and room for what deterministic
-code adds after the model (evidence spans, normalised values). The run metadata (model,
-prompt version, attempts, reasks, tokens, latency) lives once per article in
-`ArticleExtraction.run`, kept apart from anything the model wrote.
+`llm_extract.schema`), an `id` stable within its article, and what deterministic code adds
+after the model, each beside the value it was computed from:
+
+- `spans`: where the evidence is in the article (`text[start:end]`), with the alignment
+  status (exact / normalized / fuzzy); the first span is the record's own evidence, the
+  others are further mentions of the same event in the article;
+- normalised values: party `iso3`, drug `drug_name` / `drug_group`, `kg` (mass only: counts
+  and volumes stay `count` / `litres`), seizure `country`, `date_iso` with its precision;
+- `flags`: what a reader should check (a quantity or drug not found in the evidence, a drug
+  that could not be classified, a date relative to a publication date the model guessed).
+
+Records whose evidence cannot be found in the article are not silently kept: they go to
+`ArticleExtraction.rejected` with the reason. The run metadata (model, prompt version,
+attempts, reasks, tokens, latency) lives once per article in `ArticleExtraction.run`, kept
+apart from anything the model wrote.
 
 One `ArticleExtraction` is one line of `records.jsonl`.
 """
@@ -15,10 +26,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .schema import AgreementMention, SeizureMention
+from .grounding import Span
+from .schema import AgreementMention, DrugItem, Party, SeizureMention
 
 __all__ = [
     "AgreementRecord",
+    "DrugItemRecord",
+    "PartyRecord",
+    "RejectedRecord",
     "ArticleExtraction",
     "ArticleInfo",
     "ArticleResult",
@@ -29,6 +44,8 @@ __all__ = [
 ]
 
 Mode = Literal["replay", "record", "live"]
+Grounding = Literal["exact", "normalized", "fuzzy", "ungrounded"]
+DatePrecision = Literal["year", "month", "week", "day"]
 
 
 class Usage(BaseModel):
@@ -69,16 +86,60 @@ class ArticleInfo(BaseModel):
     )
 
 
-class AgreementRecord(AgreementMention):
-    """An agreement as the model filled it, with its id within the article."""
+class PartyRecord(Party):
+    """A party as written, with its ISO 3166-1 alpha-3 code when it is (or belongs to) a country."""
 
-    id: str = Field(description="'a1', 'a2', ... in the order the model listed them.")
+    iso3: str | None = None
 
 
-class SeizureRecord(SeizureMention):
-    """A seizure as the model filled it, with its id within the article."""
+class DrugItemRecord(DrugItem):
+    """A drug item as written, classified and converted.
 
-    id: str = Field(description="'s1', 's2', ... in the order the model listed them.")
+    `kg` only for masses; tablets and other counts go to `count`, volumes to `litres`.
+    """
+
+    drug_name: str | None = Field(default=None, description="Canonical name (normalize.DrugName).")
+    drug_group: str | None = Field(default=None, description="UNODC family (normalize.DrugGroup).")
+    drug_ambiguous: bool = False
+    unit_kind: Literal["mass", "count", "volume", "unknown"] = "unknown"
+    kg: float | None = None
+    litres: float | None = None
+    count: float | None = None
+
+
+class _Grounded(BaseModel):
+    spans: list[Span] = Field(
+        default_factory=list, description="Evidence in the article; the first is the record's own."
+    )
+    grounding: Grounding = "ungrounded"
+    date_iso: str | None = Field(default=None, description="YYYY, YYYY-MM, YYYY-Www or YYYY-MM-DD.")
+    date_precision: DatePrecision | None = None
+    flags: list[str] = Field(default_factory=list)
+
+
+class AgreementRecord(_Grounded, AgreementMention):
+    """An agreement as the model filled it, grounded and normalised."""
+
+    id: str = Field(description="'a1', 'a2', ... in the order of the article.")
+    parties: list[PartyRecord] = Field(min_length=1)  # type: ignore[assignment]
+    countries: list[str] = Field(default_factory=list, description="ISO3 of the parties, sorted, unique.")
+
+
+class SeizureRecord(_Grounded, SeizureMention):
+    """A seizure as the model filled it, grounded and normalised."""
+
+    id: str = Field(description="'s1', 's2', ... in the order of the article.")
+    items: list[DrugItemRecord] = Field(min_length=1)  # type: ignore[assignment]
+    country: str | None = Field(default=None, description="ISO3 of where it happened, if known.")
+    total_kg: float | None = Field(default=None, description="Sum of the items' kg (masses only).")
+
+
+class RejectedRecord(BaseModel):
+    """A record the model wrote that is not kept, and why (e.g. evidence not in the article)."""
+
+    kind: Literal["agreement", "seizure"]
+    reason: str
+    record: dict[str, object]
 
 
 class ArticleResult(BaseModel):
@@ -95,8 +156,14 @@ class ArticleExtraction(ArticleResult):
 
     title: str | None = None
     published_as_written: str | None = None
+    published_iso: str | None = Field(default=None, description="The anchor of relative dates.")
+    published_source: Literal["caller", "dateline", "model"] | None = Field(
+        default=None, description="Where the anchor came from: the caller, the article's header, or the model."
+    )
+    chunks: int = Field(default=1, description="How many chunks the article was extracted in.")
     agreements: list[AgreementRecord] = Field(default_factory=list)
     seizures: list[SeizureRecord] = Field(default_factory=list)
+    rejected: list[RejectedRecord] = Field(default_factory=list)
 
 
 class Failure(BaseModel):

@@ -47,11 +47,25 @@ class ExtractorSettings(BaseModel):
     retry_max_wait_s: float = Field(default=30.0, ge=0, description="Cap on one backoff wait.")
     retry_after_max_s: float = Field(default=120.0, ge=0, description="Cap on an honoured Retry-After.")
     temperature: float | None = Field(default=0.0, ge=0, le=2)
-    max_article_chars: int = Field(default=200_000, ge=1_000, description="Longer articles are refused.")
+    max_article_chars: int = Field(
+        default=1_000_000, ge=1_000, description="Longer articles are refused with a clear error."
+    )
+    chunk_chars: int = Field(
+        default=12_000, ge=500, description="Longer articles are extracted in overlapping chunks of this size."
+    )
+    chunk_overlap: int = Field(default=600, ge=0, description="Characters shared by consecutive chunks.")
+    fuzzy_threshold: float = Field(
+        default=0.8, gt=0, le=1, description="Minimum similarity for a fuzzy evidence match (grounding.locate)."
+    )
+    keep_ungrounded: bool = Field(
+        default=False, description="Keep records whose evidence is not in the article (flagged 'ungrounded')."
+    )
     concurrency: int = Field(default=8, ge=1, le=1024, description="Articles in flight at once (batch).")
 
     @model_validator(mode="after")
     def _check(self) -> ExtractorSettings:
+        if self.chunk_overlap >= self.chunk_chars // 2:
+            raise ValueError("chunk_overlap must be less than half of chunk_chars")
         if self.mode in ("record", "live") and self.api_key is None and self.base_url is None:
             raise ValueError(
                 f"mode {self.mode!r} makes real model calls: set OPENAI_API_KEY "

@@ -1,8 +1,9 @@
 """Tasks: what to extract. A schema, its prompt templates and its post-processing.
 
 The pipeline (`llm_extract.pipeline`) is generic over a `Task`; the built-in task,
-`security_events`, extracts agreements and drug seizures. A task's `build` turns what the
-model filled (an instance of `response_model`) into the result users get.
+`security_events`, extracts agreements and drug seizures. A task's `combine` joins the
+answers for the chunks of a long article, and its `build` turns what the model filled (an
+instance of `response_model`) into the result users get.
 """
 
 from __future__ import annotations
@@ -16,13 +17,25 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel
 
 from .articles import Article
-from .records import AgreementRecord, ArticleExtraction, ArticleInfo, ArticleResult, RunMeta, SeizureRecord
+from .records import ArticleExtraction, ArticleInfo, ArticleResult, RunMeta
 from .schema import ArticleMentions
 
-__all__ = ["SECURITY_EVENTS", "Task", "builtin_prompt_dir", "security_events_task"]
+__all__ = ["SECURITY_EVENTS", "BuildContext", "Task", "builtin_prompt_dir", "security_events_task"]
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R", bound=ArticleResult)
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a task's `build` gets besides the model's answer."""
+
+    article: Article
+    info: ArticleInfo
+    run: RunMeta
+    chunks: int
+    fuzzy_threshold: float
+    keep_ungrounded: bool
 
 
 @dataclass(frozen=True)
@@ -32,7 +45,8 @@ class Task(Generic[M, R]):
     name: str
     response_model: type[M]
     prompt_dir: Path
-    build: Callable[[M, Article, ArticleInfo, RunMeta], R]
+    build: Callable[[M, BuildContext], R]
+    combine: Callable[[list[M]], M]
 
 
 def builtin_prompt_dir(name: str) -> Path:
@@ -47,21 +61,19 @@ def builtin_prompt_dir(name: str) -> Path:
     return Path(__file__).resolve().parent.parent / "prompts" / name
 
 
-def _build_security_events(
-    mentions: ArticleMentions, article: Article, info: ArticleInfo, run: RunMeta
-) -> ArticleExtraction:
-    agreements = [
-        AgreementRecord(id=f"a{i}", **m.model_dump()) for i, m in enumerate(mentions.agreements, 1)
-    ]
-    seizures = [SeizureRecord(id=f"s{i}", **m.model_dump()) for i, m in enumerate(mentions.seizures, 1)]
-    return ArticleExtraction(
-        article=info,
-        run=run,
-        title=mentions.title,
-        published_as_written=mentions.published,
-        agreements=agreements,
-        seizures=seizures,
+def _build_security_events(mentions: ArticleMentions, context: BuildContext) -> ArticleExtraction:
+    from .security_events import BuildOptions, build_extraction
+
+    options = BuildOptions(fuzzy_threshold=context.fuzzy_threshold, keep_ungrounded=context.keep_ungrounded)
+    return build_extraction(
+        mentions, context.article, context.info, context.run, options=options, chunks=context.chunks
     )
+
+
+def _combine_security_events(parts: list[ArticleMentions]) -> ArticleMentions:
+    from .security_events import combine_chunks
+
+    return combine_chunks(parts)
 
 
 def security_events_task() -> Task[ArticleMentions, ArticleExtraction]:
@@ -71,6 +83,7 @@ def security_events_task() -> Task[ArticleMentions, ArticleExtraction]:
         response_model=ArticleMentions,
         prompt_dir=builtin_prompt_dir("security_events"),
         build=_build_security_events,
+        combine=_combine_security_events,
     )
 
 

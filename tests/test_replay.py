@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from llm_extract import Extractor, ReplayMissError, StaleRecordingError
 from llm_extract.articles import read_article
-from llm_extract.tasks import Task, security_events_task
+from llm_extract.tasks import security_events_task
 
 from helpers import FAKE_KEY, REPLAY, Script, completion, make_settings, seed
 
@@ -48,7 +49,7 @@ def test_changed_prompt_is_reported_stale(tmp_path):
     system = prompts / "system.j2"
     system.write_text(system.read_text(encoding="utf-8") + "\nBe brief.\n", encoding="utf-8")
     base = security_events_task()
-    task = Task(name=base.name, response_model=base.response_model, prompt_dir=prompts, build=base.build)
+    task = dataclasses.replace(base, prompt_dir=prompts)
     ex = Extractor(mode="replay", replay_dir=REPLAY, task=task)
     assert ex.prompts.version != Extractor(mode="replay", replay_dir=REPLAY).prompts.version
     with pytest.raises(StaleRecordingError) as info:
