@@ -43,6 +43,8 @@ class BatchSummary:
     retries: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    rejected: int = 0
+    flagged: int = 0
     failures: list[Failure] = field(default_factory=list)
 
     @property
@@ -54,8 +56,11 @@ class BatchSummary:
 
     def add_result(self, result: ArticleResult) -> None:
         self.extracted += 1
-        self.agreements += len(getattr(result, "agreements", []) or [])
-        self.seizures += len(getattr(result, "seizures", []) or [])
+        records = [*(getattr(result, "agreements", None) or []), *(getattr(result, "seizures", None) or [])]
+        self.agreements += len(getattr(result, "agreements", None) or [])
+        self.seizures += len(getattr(result, "seizures", None) or [])
+        self.rejected += len(getattr(result, "rejected", None) or [])
+        self.flagged += sum(1 for r in records if getattr(r, "flags", None))
         self.calls += result.run.calls
         self.reasks += result.run.reasks
         self.retries += result.run.retries

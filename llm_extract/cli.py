@@ -79,6 +79,10 @@ def run(
         Optional[int], typer.Option("--max-attempts", min=1, max=20, help="Transport attempts per call. [default: 5]")
     ] = None,
     timeout: Annotated[Optional[float], typer.Option("--timeout", min=0.1, help="Seconds per HTTP call. [default: 120]")] = None,
+    keep_ungrounded: Annotated[
+        bool,
+        typer.Option("--keep-ungrounded", help="Keep records whose evidence is not in the article (flagged), besides listing them as rejected."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Extract agreements and seizures from articles into OUT/records.jsonl."""
@@ -111,6 +115,7 @@ def run(
                 "max_reasks": max_reasks,
                 "max_attempts": max_attempts,
                 "timeout_s": timeout,
+                "keep_ungrounded": keep_ungrounded or None,
             }
         )
         extractor = Extractor(settings=settings)
@@ -158,6 +163,8 @@ def _report(console: Console, summary: BatchSummary, out: Path, *, quiet: bool) 
         ("failed", summary.failed),
         ("agreements", summary.agreements),
         ("seizures", summary.seizures),
+        ("rejected records (evidence not found)", summary.rejected),
+        ("flagged records", summary.flagged),
         ("model calls", summary.calls),
         ("reasks", summary.reasks),
         ("transport retries", summary.retries),

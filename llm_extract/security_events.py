@@ -166,6 +166,22 @@ def _items(m: SeizureMention, country: str | None, passage: str) -> tuple[list[D
     return items, flags
 
 
+def _total_kg(items: list[DrugItemRecord]) -> tuple[float | None, list[str]]:
+    """The seizure's mass in kg, without counting a total and its parts twice.
+
+    "500 kg of narcotics, including 300 kg of opium" gives an unspecified item (the total)
+    and a specific one (a part): the total is the unspecified item's mass, not their sum.
+    """
+    masses = [i for i in items if i.kg is not None]
+    if not masses:
+        return None, []
+    general = [i for i in masses if i.drug_name in (None, "unspecified")]
+    specific = [i for i in masses if i.drug_name not in (None, "unspecified")]
+    if len(general) == 1 and specific and general[0].kg >= sum(i.kg for i in specific) * (1 - QUANTITY_TOLERANCE):  # type: ignore[operator]
+        return general[0].kg, ["total_includes_items"]
+    return round(sum(i.kg for i in masses), 6), []  # type: ignore[misc]
+
+
 def _grounding(span: Span | None) -> str:
     return span.status if span is not None else "ungrounded"
 
@@ -186,6 +202,8 @@ def _item_key(item: DrugItemRecord) -> str:
 
 
 def _same_seizure(a: SeizureRecord, b: SeizureRecord) -> bool:
+    if not a.spans or not b.spans:
+        return False  # an ungrounded record kept on request stays apart, flagged
     if _spans_overlap(a.spans, b.spans):
         return True
     if sorted(map(_item_key, a.items)) != sorted(map(_item_key, b.items)):
@@ -202,6 +220,8 @@ def _same_seizure(a: SeizureRecord, b: SeizureRecord) -> bool:
 
 
 def _same_agreement(a: AgreementRecord, b: AgreementRecord) -> bool:
+    if not a.spans or not b.spans:
+        return False
     if _spans_overlap(a.spans, b.spans):
         return True
     who_a = a.countries or sorted(p.name.casefold() for p in a.parties)
@@ -335,18 +355,20 @@ def build_extraction(
         passage = text[span.start : span.end] if span else ""
         items, item_flags = _items(s, country, passage)
         when = _date(s.date, anchor, anchor_source)
-        masses = [i.kg for i in items if i.kg is not None]
+        total_kg, total_flags = _total_kg(items)
         seizures.append(
             SeizureRecord(
                 **{**s.model_dump(), "items": [i.model_dump() for i in items]},
                 id="",
                 country=country,
-                total_kg=round(sum(masses), 6) if masses else None,
+                total_kg=total_kg,
                 spans=[span] if span else [],
                 grounding=_grounding(span),
                 date_iso=when.iso,
                 date_precision=when.precision,  # type: ignore[arg-type]
-                flags=sorted(set(item_flags) | set(when.flags) | (set() if span else {"ungrounded"})),
+                flags=sorted(
+                    set(item_flags) | set(when.flags) | set(total_flags) | (set() if span else {"ungrounded"})
+                ),
             )
         )
 
