@@ -25,12 +25,13 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from llm_extract.grounding import Grounder, locate  # noqa: E402
+from llm_extract.grounding import Grounder, Span, locate
 
 TARGET_CHARS = 1_000_000
 GOAL_MS = 100.0
@@ -90,9 +91,9 @@ def change_word(s: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def timed(fn, quotes: list[str]) -> tuple[list[float], list[object]]:
+def timed(fn: Callable[[str], Span | None], quotes: list[str]) -> tuple[list[float], list[Span | None]]:
     times: list[float] = []
-    results: list[object] = []
+    results: list[Span | None] = []
     for q in quotes:
         t0 = time.perf_counter()
         results.append(fn(q))

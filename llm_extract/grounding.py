@@ -107,25 +107,27 @@ _NUMBER_SEPARATORS = str.maketrans("", "", ", ")
 _WORD_RE = re.compile(r"\w+")
 _SENTENCE_OPENERS = frozenset(".!?:;\"'([\u201c\u2018\u201e\u00ab")
 
+_CARDINALS: dict[str, str] = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "thirteen": "13", "fourteen": "14", "fifteen": "15", "sixteen": "16", "seventeen": "17",
+    "eighteen": "18", "nineteen": "19", "twenty": "20", "thirty": "30", "forty": "40",
+    "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80", "ninety": "90",
+}  # fmt: skip
 _NUMBER_WORDS: dict[str, str] = {
-    **dict(zip(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split(),
-        map(str, range(21)),
-    )),
-    **{w: str(10 * i) for i, w in enumerate("thirty forty fifty sixty seventy eighty ninety".split(), 3)},
-    **dict(zip(
-        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split(),
-        "1st 2nd 3rd 4th 5th 6th 7th 8th 9th 10th 11th 12th".split(),
-    )),
-}
+    **_CARDINALS,
+    "first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th", "sixth": "6th",
+    "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th", "eleventh": "11th", "twelfth": "12th",
+}  # fmt: skip
+_CARDINAL_RE = re.compile(r"\b(?:" + "|".join(_CARDINALS) + r")\b")
 _MAGNITUDES = frozenset({"hundred", "thousand", "million", "billion", "trillion", "dozen", "dozens"})
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "neither", "cannot", "without"})
-_STOPWORDS = frozenset(
-    "the and for with that this from was were are has have had his her its their "
-    "they them will would said also which who been into than then there after "
-    "over about more other such all any but not our out can".split()
-)
+_STOPWORDS = frozenset({
+    "the", "and", "for", "with", "that", "this", "from", "was", "were", "are", "has", "have", "had",
+    "his", "her", "its", "their", "they", "them", "will", "would", "said", "also", "which", "who",
+    "been", "into", "than", "then", "there", "after", "over", "about", "more", "other", "such",
+    "all", "any", "but", "not", "our", "out", "can",
+})  # fmt: skip
 _EDGE_PUNCT_LEAD = "\"'("
 _EDGE_PUNCT_TRAIL = "\"').,;:!?"
 
@@ -165,7 +167,7 @@ class _Normalized:
     ligature expanded by NFKC, a base letter with combining marks).
     """
 
-    __slots__ = ("text", "_nstarts", "_ostarts", "_oends", "_linear")
+    __slots__ = ("_linear", "_nstarts", "_oends", "_ostarts", "text")
 
     def __init__(self, original: str) -> None:
         pieces: list[str] = []
@@ -367,7 +369,9 @@ def _prepare_query(quote: str, norm: str) -> _Query:
 
 
 def _canonical_numbers(norm: str) -> str:
-    return _GROUPED_NUMBER_RE.sub(lambda m: m.group().translate(_NUMBER_SEPARATORS), norm)
+    """Digit grouping removed and cardinal words as digits: "2,400" -> "2400", "four" -> "4"."""
+    norm = _GROUPED_NUMBER_RE.sub(lambda m: m.group().translate(_NUMBER_SEPARATORS), norm)
+    return _CARDINAL_RE.sub(lambda m: _CARDINALS[m.group()], norm)
 
 
 def _find_word(hay: str, needle: str) -> bool:
@@ -388,7 +392,8 @@ def contains_value(passage: str, needle: str) -> bool:
 
     Both sides are normalised like quotes (case, whitespace, quotes, dashes, NFKC)
     and digit grouping is ignored, so ``"2,400"``, ``"2400"`` and ``"2 400"`` are
-    equal and ``"Methamphetamine"`` matches ``"methamphetamine"``. The needle must
+    equal, a cardinal word equals its digits (``"four"`` and ``"4"``), and
+    ``"Methamphetamine"`` matches ``"methamphetamine"``. The needle must
     not be part of a longer word or number (``"meth"`` is not in
     ``"methamphetamine"``, ``"400"`` is not in ``"2,400"``). Units are not
     converted: ``"2.4 tonnes"`` does not match ``"2,400 kg"``.
@@ -643,6 +648,8 @@ class Grounder:
             # partial_ratio over token sequences), then its edges moved by up to
             # _EDGE_SHIFT tokens onto quote words.
             al = fuzz.partial_ratio_alignment(q_ids, w_ids)
+            if al is None:
+                return None
             starts = [a for a in matched if abs(a - al.dest_start) <= _EDGE_SHIFT]
             ends = [b + 1 for b in matched if abs(b + 1 - al.dest_end) <= _EDGE_SHIFT]
             pairs = [(a, b) for a in starts for b in ends if min_len <= b - a <= max_len]

@@ -252,10 +252,17 @@ SENTENCE_000 = (
         # one word added
         ("000", SENTENCE_000.replace("Russia signed", "Russia officially signed"), SENTENCE_000),
         # two words changed in a long sentence
-        ("003", "Fedulov stressed the importance of stronger regional cooperation, and emphasized the need for "
-                "more international support to bolster collective efforts in combating drug trafficking across West Asia.",
-         "Fedulov stressed the importance of strengthened regional cooperation, and emphasized the need for "
-         "further international support to bolster collective efforts in combating drug trafficking across West Asia."),
+        (
+            "003",
+            (
+                "Fedulov stressed the importance of stronger regional cooperation, and emphasized the need for "
+                "more international support to bolster collective efforts in combating drug trafficking across West Asia."
+            ),
+            (
+                "Fedulov stressed the importance of strengthened regional cooperation, and emphasized the need for "
+                "further international support to bolster collective efforts in combating drug trafficking across West Asia."
+            ),
+        ),
     ],
 )
 def test_fuzzy_small_edits(key: str, quote: str, expected: str) -> None:
@@ -473,7 +480,7 @@ def test_grounder_matches_locate_and_is_lazy() -> None:
 def test_span_model() -> None:
     span = Span(start=1, end=5, status="fuzzy", score=0.9)
     with pytest.raises(pydantic.ValidationError):
-        span.start = 2  # type: ignore[misc]
+        span.start = 2
     with pytest.raises(pydantic.ValidationError):
         Span(start=-1, end=5, status="exact", score=1.0)
     with pytest.raises(pydantic.ValidationError):
@@ -525,6 +532,9 @@ def test_large_article_is_fast() -> None:
         ("hashish and opium", "Opium", True),
         ("hashish and opium", "heroin", False),
         ("crystal\u2013meth", "crystal-meth", True),
+        ("four times a year", "4", True),
+        ("4 times a year", "four", True),
+        ("fourteen times", "4", False),
         ("anything", "", False),
         ("anything", "  ", False),
     ],
@@ -608,7 +618,7 @@ def test_property_spans_always_within_bounds(quote: str, text: str, threshold: f
 
 
 @PROPERTY
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=80), st.data())
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=80), st.data())
 def test_property_any_unicode_substring_found_normalized(text: str, data: st.DataObject) -> None:
     """Any Unicode: a substring that does not split a character from its combining
     marks is found by the normalised step, and maps back to an equivalent passage."""
