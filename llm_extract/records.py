@@ -31,6 +31,7 @@ from .schema import AgreementMention, DrugItem, Party, SeizureMention
 
 __all__ = [
     "AgreementRecord",
+    "CallRecord",
     "DrugItemRecord",
     "PartyRecord",
     "RejectedRecord",
@@ -60,6 +61,32 @@ class Usage(BaseModel):
         return self.input_tokens + self.output_tokens
 
 
+class CallRecord(BaseModel):
+    """One HTTP call to the model (or the replay store), for the calls log.
+
+    `request` is the JSON body sent (the system prompt replaced by a reference
+    `{"$prompt": "<prompt_version>"}` to keep the log small; never a header, so never the key);
+    `response` the JSON body received, when there was one.
+    """
+
+    article_sha256: str
+    model: str
+    prompt_version: str
+    turn: int = Field(description="1 for the first answer, 2 for the first reask, ...")
+    attempt: int = Field(description="1 for the first try of this turn, 2+ for transport retries")
+    kind: Literal["first", "reask", "retry"]
+    outcome: str = Field(description="ok, or the error kind (rate_limit, server_error, timeout, ...)")
+    status_code: int | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+    latency_s: float = 0.0
+    request_hash: str
+    request: dict[str, object]
+    response: dict[str, object] | None = None
+    error: str | None = None
+
+
 class RunMeta(BaseModel):
     """How one article was extracted. Nothing here comes from the model's own output."""
 
@@ -72,6 +99,9 @@ class RunMeta(BaseModel):
     retries: int = Field(description="Calls repeated after a transport error (429/5xx/timeout).")
     usage: Usage
     latency_s: float = Field(description="Wall time of the whole article, retries included.")
+    cost_usd: float | None = Field(
+        default=None, description="Estimated cost from the price table (None for an unknown model)."
+    )
 
 
 class ArticleInfo(BaseModel):
