@@ -2,14 +2,23 @@
 
 An `Article` is immutable: its `sha256` is the hash of its text, and its `id` is the id
 given by the caller or the first 16 hex digits of that hash, so the same text always gets
-the same id. `iter_articles` walks files and directories lazily and yields either an
-`Article` or an `InputError` naming the file and the problem, so that one bad file never
-stops a batch and is never silently skipped.
+the same id. `iter_articles` walks its inputs lazily and yields either an `Article` or an
+`InputError` naming the file (and line) and the problem, so that one bad input never stops
+a batch and is never silently skipped.
+
+Inputs:
+- `.txt` / `.md` files: the text as is (UTF-8);
+- `.html` / `.htm` files: the main text, extracted with trafilatura (boilerplate removed);
+- `.jsonl` files: one article per line, `{"id", "text", "published"?, "url"?, "title"?}`;
+- `-`: standard input, read as JSONL when its first character is `{`, else as one article;
+- directories: walked recursively in sorted order, taking the suffixes above.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,10 +26,14 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["Article", "SUFFIXES", "iter_articles", "read_article"]
+__all__ = ["Article", "SUFFIXES", "article_from_json", "html_to_text", "iter_articles", "iter_jsonl", "read_article"]
 
 #: File suffixes read as plain-text articles.
-SUFFIXES = frozenset({".txt", ".md"})
+TEXT_SUFFIXES = frozenset({".txt", ".md"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+JSONL_SUFFIXES = frozenset({".jsonl"})
+#: Every suffix taken from a directory.
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 
 
 def _sha256(text: str) -> str:
@@ -35,6 +48,8 @@ class Article:
     source: str = "<text>"
     id: str = ""
     published: date | None = None
+    url: str | None = None
+    title: str | None = None
     sha256: str = field(default="", init=False)
 
     def __post_init__(self) -> None:
@@ -57,24 +72,121 @@ class Article:
         return cls(text=text, source=source or id or "<text>", id=id or "", published=published)
 
 
-def read_article(path: Path) -> Article:
-    """Read one UTF-8 text file as an article, or raise `InputError` naming the file."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read the file ({exc.strerror or exc})") from exc
+def _decode(data: bytes, source: str) -> str:
     if b"\x00" in data[:8192]:
-        raise InputError(str(path), "looks like a binary file, not text")
+        raise InputError(source, "looks like a binary file, not text")
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            str(path),
-            f"is not UTF-8 text (invalid byte at offset {exc.start}); convert it to UTF-8 first",
+            source,
+            f"is not UTF-8 text (invalid byte at offset {exc.start}); convert it to UTF-8 first "
+            "(e.g. iconv -f WINDOWS-1256 -t UTF-8)",
         ) from exc
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read the file ({exc.strerror or exc})") from exc
+
+
+def read_article(path: Path) -> Article:
+    """Read one text (or HTML) file as an article, or raise `InputError` naming the file."""
+    text = _decode(_read_bytes(path), str(path))
+    if path.suffix.lower() in HTML_SUFFIXES:
+        text = html_to_text(text, str(path))
     if not text.strip():
         raise InputError(str(path), "the file is empty" if not text else "the file holds only whitespace")
     return Article(text=text, source=str(path))
+
+
+def html_to_text(html: str, source: str) -> str:
+    """The main text of an HTML page (trafilatura), or `InputError` when there is none."""
+    import trafilatura
+
+    text = trafilatura.extract(html, include_comments=False, include_tables=False, favor_precision=True)
+    if not text or not text.strip():
+        raise InputError(source, "no article text found in the HTML page")
+    return text
+
+
+def _parse_published(value: object, where: str) -> date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise InputError(where, f"'published' must be an ISO date string, not {type(value).__name__}")
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise InputError(where, f"'published' is not an ISO date (YYYY-MM-DD): {value!r}") from None
+
+
+def article_from_json(obj: object, where: str) -> Article:
+    """One article from a JSON object `{"id", "text", "published"?, "url"?, "title"?}`."""
+    if not isinstance(obj, dict):
+        raise InputError(where, "each line must be a JSON object with at least a 'text' field")
+    text = obj.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(where, "the 'text' field is missing or empty")
+    raw_id = obj.get("id")
+    if raw_id is not None and not isinstance(raw_id, (str, int)):
+        raise InputError(where, "'id' must be a string or a number")
+    url, title = obj.get("url"), obj.get("title")
+    return Article(
+        text=text,
+        source=str(raw_id) if raw_id is not None else where,
+        id=str(raw_id) if raw_id is not None else "",
+        published=_parse_published(obj.get("published"), where),
+        url=url if isinstance(url, str) else None,
+        title=title if isinstance(title, str) else None,
+    )
+
+
+def iter_jsonl(lines: Iterable[str], source: str) -> Iterator[Article | InputError]:
+    """Articles from JSONL lines; a bad line becomes an `InputError` naming `source:line`."""
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{source}:{number}"
+        try:
+            yield article_from_json(json.loads(line), where)
+        except json.JSONDecodeError as exc:
+            yield InputError(where, f"not valid JSON ({exc.msg} at column {exc.colno})")
+        except InputError as exc:
+            yield exc
+
+
+def _iter_jsonl_file(path: Path) -> Iterator[Article | InputError]:
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        yield InputError(str(path), f"cannot read the file ({exc.strerror or exc})")
+        return
+    with fh:
+        def lines() -> Iterator[str]:
+            for number, raw in enumerate(fh, 1):
+                try:
+                    yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError:
+                    yield "\x00not utf-8"  # reported as invalid JSON on that line
+        yield from iter_jsonl(lines(), str(path))
+
+
+def _iter_stdin() -> Iterator[Article | InputError]:
+    data = sys.stdin.buffer.read()
+    try:
+        text = _decode(data, "<stdin>")
+    except InputError as exc:
+        yield exc
+        return
+    if text.lstrip().startswith("{"):
+        yield from iter_jsonl(text.splitlines(), "<stdin>")
+    elif not text.strip():
+        yield InputError("<stdin>", "standard input is empty")
+    else:
+        yield Article(text=text, source="<stdin>")
 
 
 def iter_articles(paths: Iterable[str | Path]) -> Iterator[Article | InputError]:
@@ -85,6 +197,9 @@ def iter_articles(paths: Iterable[str | Path]) -> Iterator[Article | InputError]
     as `InputError` items, in order, instead of exceptions.
     """
     for raw in paths:
+        if str(raw) == "-":
+            yield from _iter_stdin()
+            continue
         path = Path(raw)
         if path.is_dir():
             try:
@@ -102,6 +217,9 @@ def iter_articles(paths: Iterable[str | Path]) -> Iterator[Article | InputError]
 
 
 def _read_one(path: Path) -> Iterator[Article | InputError]:
+    if path.suffix.lower() in JSONL_SUFFIXES:
+        yield from _iter_jsonl_file(path)
+        return
     try:
         yield read_article(path)
     except InputError as exc:

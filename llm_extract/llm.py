@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+import json
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -30,8 +31,8 @@ from .errors import (
     TransportError,
     ValidationFailedError,
 )
-from .records import Usage
-from .replay import ARTICLE_HEADER, RecordingTransport, ReplayStore, ReplayTransport
+from .records import CallRecord, Usage
+from .replay import ARTICLE_HEADER, RecordingTransport, ReplayStore, ReplayTransport, request_hash
 from .retry import transient_kind, transport_retrying
 
 if TYPE_CHECKING:
@@ -40,9 +41,15 @@ if TYPE_CHECKING:
     from .articles import Article
     from .settings import ExtractorSettings
 
-__all__ = ["CallStats", "ModelClient", "raw_output"]
+__all__ = ["CallStats", "ModelClient", "ResponseCache", "raw_output"]
 
 M = TypeVar("M", bound=BaseModel)
+
+
+class ResponseCache(Protocol):
+    """Earlier successful responses, by request hash (the SQLite calls log implements it)."""
+
+    def cached_response(self, request_hash: str) -> dict[str, Any] | None: ...
 
 #: Placeholder key for replay mode (no request leaves the process) and keyless local servers.
 _NO_KEY = "no-key-needed"
@@ -60,6 +67,10 @@ class CallStats:
     last_output: str | None = None
     #: how many `fill` calls (chunks) these stats cover; each has one first turn
     fills: int = 1
+    #: calls answered from the response cache (no request sent, nothing paid)
+    cached_calls: int = 0
+    #: one entry per call, for the calls log
+    log: list[CallRecord] = field(default_factory=list)
 
     @property
     def reasks(self) -> int:
@@ -75,6 +86,9 @@ class CallStats:
         self.usage.output_tokens += other.usage.output_tokens
         self.usage.cached_input_tokens += other.usage.cached_input_tokens
         self.last_output = other.last_output or self.last_output
+        self.cached_calls += other.cached_calls
+        if other.log is not self.log:
+            self.log.extend(other.log)
 
 
 def raw_output(completion: Any) -> str | None:
@@ -98,6 +112,7 @@ class ModelClient:
         *,
         store: ReplayStore | None,
         transport: httpx2.AsyncBaseTransport | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         import httpx2
         import instructor
@@ -105,6 +120,8 @@ class ModelClient:
 
         self.settings = settings
         mode = settings.resolved_mode
+        # replay is free already; a cache only saves paying for real calls twice
+        self._cache = cache if mode != "replay" else None
         secret = settings.api_key.get_secret_value() if settings.api_key else None
         if mode == "replay":
             if store is None:
@@ -130,7 +147,13 @@ class ModelClient:
         await self._openai.close()
 
     async def fill(
-        self, *, response_model: type[M], messages: list[dict[str, str]], article: Article
+        self,
+        *,
+        response_model: type[M],
+        messages: list[dict[str, str]],
+        article: Article,
+        prompt_version: str = "",
+        log: list[CallRecord] | None = None,
     ) -> tuple[M, CallStats]:
         """Ask the model to fill `response_model` for one article.
 
@@ -141,17 +164,48 @@ class ModelClient:
 
         settings = self.settings
         stats = CallStats()
+        if log is not None:
+            stats.log = log  # filled as calls happen, so failed calls are logged too
         headers = {ARTICLE_HEADER: article.sha256}
         create_completion = self._openai.chat.completions.create
 
         async def create(**kwargs: Any) -> Any:
+            import openai.types.chat as chat
+
             stats.turns += 1
+            turn = stats.turns
+            body = _loggable(kwargs, prompt_version)
+            key = request_hash("chat/completions", _canonical_request(kwargs))
+            if self._cache is not None and (hit := self._cache.cached_response(key)) is not None:
+                completion = chat.ChatCompletion.model_validate(hit)
+                stats.calls += 1
+                stats.cached_calls += 1
+                stats.log.append(self._record(article, prompt_version, turn, 1, "ok (cached)", key, body, hit, 0.0))
+                stats.last_output = raw_output(completion)
+                return completion
             async for attempt in transport_retrying(settings):
                 with attempt:
+                    number = attempt.retry_state.attempt_number
                     stats.calls += 1
-                    if attempt.retry_state.attempt_number > 1:
+                    if number > 1:
                         stats.retries += 1
-                    completion = await create_completion(**kwargs, extra_headers=headers)
+                    began = time.perf_counter()
+                    try:
+                        completion = await create_completion(**kwargs, extra_headers=headers)
+                    except Exception as exc:
+                        stats.log.append(
+                            self._record(
+                                article, prompt_version, turn, number, transient_kind(exc) or _error_kind(exc),
+                                key, body, None, time.perf_counter() - began, error=exc,
+                            )
+                        )
+                        raise
+                    stats.log.append(
+                        self._record(
+                            article, prompt_version, turn, number, "ok", key, body,
+                            completion.model_dump(mode="json", exclude_unset=True), time.perf_counter() - began,
+                        )
+                    )
             usage = getattr(completion, "usage", None)
             if usage is not None:
                 stats.usage.input_tokens += usage.prompt_tokens or 0
@@ -189,6 +243,66 @@ class ModelClient:
             ) from exc
         stats.latency_s = time.perf_counter() - started
         return result, stats
+
+
+    def _record(
+        self,
+        article: Article,
+        prompt_version: str,
+        turn: int,
+        attempt: int,
+        outcome: str,
+        key: str,
+        body: dict[str, Any],
+        response: dict[str, Any] | None,
+        latency: float,
+        *,
+        error: BaseException | None = None,
+    ) -> CallRecord:
+        usage = (response or {}).get("usage") or {}
+        details = usage.get("prompt_tokens_details") or {}
+        status = getattr(error, "status_code", None)
+        return CallRecord(
+            article_sha256=article.sha256,
+            model=self.settings.model,
+            prompt_version=prompt_version,
+            turn=turn,
+            attempt=attempt,
+            kind="retry" if attempt > 1 else "reask" if turn > 1 else "first",
+            outcome=outcome,
+            status_code=status if isinstance(status, int) else (200 if response is not None else None),
+            input_tokens=0 if outcome == "ok (cached)" else usage.get("prompt_tokens") or 0,
+            output_tokens=0 if outcome == "ok (cached)" else usage.get("completion_tokens") or 0,
+            cached_input_tokens=details.get("cached_tokens") or 0,
+            latency_s=round(latency, 4),
+            request_hash=key,
+            request=body,
+            response=response,
+            error=_short(error) if error is not None else None,
+        )
+
+
+def _jsonable(obj: Any) -> Any:
+    return json.loads(json.dumps(obj, default=lambda o: o.model_dump() if hasattr(o, "model_dump") else str(o)))
+
+
+def _canonical_request(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What identifies a request for the response cache: the body that would be sent."""
+    return _jsonable({k: v for k, v in kwargs.items() if k != "extra_headers"})
+
+
+def _loggable(kwargs: dict[str, Any], prompt_version: str) -> dict[str, Any]:
+    """The request for the calls log, the (long, fixed) system prompt replaced by a reference."""
+    body = _canonical_request(kwargs)
+    messages = body.get("messages") or []
+    if messages and isinstance(messages[0], dict) and messages[0].get("role") == "system" and prompt_version:
+        body["messages"] = [{"role": "system", "content": {"$prompt": prompt_version}}, *messages[1:]]
+    return body
+
+
+def _error_kind(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None)
+    return f"http_{status}" if isinstance(status, int) else type(exc).__name__
 
 
 def _classify(cause: BaseException, wrapper: Any, article: Article, stats: CallStats) -> LLMExtractError:

@@ -30,9 +30,10 @@ from pydantic import BaseModel
 from .articles import Article
 from .chunking import Chunk, chunk_text
 from .errors import InputError, ModelCallError
-from .llm import CallStats, ModelClient
+from .llm import CallStats, ModelClient, ResponseCache
+from .pricing import PriceTable
 from .prompts import PromptSet
-from .records import ArticleExtraction, ArticleInfo, ArticleResult, RunMeta
+from .records import ArticleExtraction, ArticleInfo, ArticleResult, CallRecord, RunMeta
 from .replay import ReplayStore
 from .settings import ExtractorSettings, Mode
 from .tasks import SECURITY_EVENTS, BuildContext, Task
@@ -52,6 +53,8 @@ class Extractor(Generic[R]):
     `ExtractorSettings`); `model`, `mode`, `replay_dir`, `base_url` and `api_key` override
     it for the common cases. The environment supplies `OPENAI_API_KEY` and
     `OPENAI_BASE_URL` when they are not given. Without a key, the mode is `replay`.
+    `transport` replaces the HTTP transport under the openai client (tests, proxies);
+    `cache` answers requests already paid for (the batch passes its SQLite calls log).
 
     Raises `ConfigError` for settings that cannot work, `PromptError` for broken templates.
     """
@@ -68,6 +71,7 @@ class Extractor(Generic[R]):
         api_key: str | None = None,
         task: None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
+        cache: ResponseCache | None = None,
     ) -> None: ...
 
     @overload
@@ -82,6 +86,7 @@ class Extractor(Generic[R]):
         api_key: str | None = None,
         task: Task[Any, R],
         transport: httpx2.AsyncBaseTransport | None = None,
+        cache: ResponseCache | None = None,
     ) -> None: ...
 
     def __init__(
@@ -95,6 +100,7 @@ class Extractor(Generic[R]):
         api_key: str | None = None,
         task: Task[Any, Any] | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.settings = ExtractorSettings.resolve(
             {"model": model, "mode": mode, "replay_dir": replay_dir, "base_url": base_url, "api_key": api_key},
@@ -108,6 +114,8 @@ class Extractor(Generic[R]):
             ReplayStore(self.settings.replay_dir, secret=secret) if self.mode in ("replay", "record") else None
         )
         self._transport = transport
+        self._cache = cache
+        self.prices = PriceTable.load(self.settings.prices_file)
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ModelClient] = (
             weakref.WeakKeyDictionary()
         )
@@ -129,7 +137,7 @@ class Extractor(Generic[R]):
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = ModelClient(self.settings, store=self.store, transport=self._transport)
+            client = ModelClient(self.settings, store=self.store, transport=self._transport, cache=self._cache)
             self._clients[loop] = client
         return client
 
@@ -150,10 +158,18 @@ class Extractor(Generic[R]):
         return article
 
     async def aextract(
-        self, text: str | Article, *, published: date | None = None, id: str | None = None, source: str | None = None
+        self,
+        text: str | Article,
+        *,
+        published: date | None = None,
+        id: str | None = None,
+        source: str | None = None,
+        calls: list[CallRecord] | None = None,
     ) -> R:
         """Extract from one article (async). `published` anchors relative dates.
 
+        When `calls` is given, one `CallRecord` per model call is appended to it, whether
+        the extraction succeeds or fails (the batch stores them in the calls log).
         Raises `InputError`, `ReplayError` or a `ModelCallError` child naming the article.
         """
         article = self.article(text, published=published, id=id, source=source)
@@ -163,13 +179,18 @@ class Extractor(Generic[R]):
         chunks = chunk_text(article.text, max_chars=settings.chunk_chars, overlap=settings.chunk_overlap)
         client = self._client()
         started = time.perf_counter()
+        sink = calls if calls is not None else []
         if len(chunks) == 1:
             messages = self.prompts.messages(article.text, published=article.published)
             mentions, stats = await client.fill(
-                response_model=self.task.response_model, messages=messages, article=article
+                response_model=self.task.response_model,
+                messages=messages,
+                article=article,
+                prompt_version=self.prompts.version,
+                log=sink,
             )
         else:
-            mentions, stats = await self._fill_chunks(client, article, chunks)
+            mentions, stats = await self._fill_chunks(client, article, chunks, sink)
         stats.latency_s = time.perf_counter() - started
         info = ArticleInfo(
             id=article.id,
@@ -177,6 +198,8 @@ class Extractor(Generic[R]):
             sha256=article.sha256,
             chars=len(article.text),
             published=article.published.isoformat() if article.published else None,
+            url=article.url,
+            title=article.title,
         )
         run = RunMeta(
             model=self.settings.model,
@@ -186,8 +209,10 @@ class Extractor(Generic[R]):
             calls=stats.calls,
             reasks=stats.reasks,
             retries=stats.retries,
+            cached_calls=stats.cached_calls,
             usage=stats.usage,
             latency_s=round(stats.latency_s, 4),
+            cost_usd=self.prices.cost(self.settings.model, stats.usage),
         )
         context = BuildContext(
             article=article,
@@ -200,13 +225,21 @@ class Extractor(Generic[R]):
         result: R = self.task.build(mentions, context)
         return result
 
-    async def _fill_chunks(self, client: ModelClient, article: Article, chunks: list[Chunk]) -> tuple[Any, CallStats]:
+    async def _fill_chunks(
+        self, client: ModelClient, article: Article, chunks: list[Chunk], sink: list[CallRecord]
+    ) -> tuple[Any, CallStats]:
         """Extract every chunk of a long article concurrently (within the call limit)."""
 
         async def one(chunk: Chunk) -> tuple[Any, CallStats]:
             messages = self.prompts.messages(chunk.text, published=article.published, part=(chunk.index + 1, len(chunks)))
             try:
-                return await client.fill(response_model=self.task.response_model, messages=messages, article=article)
+                return await client.fill(
+                    response_model=self.task.response_model,
+                    messages=messages,
+                    article=article,
+                    prompt_version=self.prompts.version,
+                    log=sink,
+                )
             except ModelCallError as exc:
                 exc.args = (f"{exc} [chunk {chunk.index + 1} of {len(chunks)}, characters {chunk.start}–{chunk.end}]",)
                 raise
@@ -214,7 +247,7 @@ class Extractor(Generic[R]):
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(one(chunk)) for chunk in chunks]
         parts = [task.result() for task in tasks]
-        stats = CallStats(fills=0)
+        stats = CallStats(fills=0, log=sink)
         for _, part_stats in parts:
             stats.add(part_stats)
         return self.task.combine([mentions for mentions, _ in parts]), stats

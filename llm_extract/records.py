@@ -97,6 +97,7 @@ class RunMeta(BaseModel):
     calls: int = Field(description="HTTP calls that reached the model (or the replay store).")
     reasks: int = Field(description="Calls that re-asked the model after a validation error.")
     retries: int = Field(description="Calls repeated after a transport error (429/5xx/timeout).")
+    cached_calls: int = Field(default=0, description="Calls answered from the response cache (not paid).")
     usage: Usage
     latency_s: float = Field(description="Wall time of the whole article, retries included.")
     cost_usd: float | None = Field(
@@ -114,6 +115,8 @@ class ArticleInfo(BaseModel):
     published: str | None = Field(
         default=None, description="Publication date passed by the caller (ISO), if any."
     )
+    url: str | None = None
+    title: str | None = Field(default=None, description="Title given in the input (JSONL), if any.")
 
 
 class PartyRecord(Party):

@@ -60,7 +60,8 @@ class ExtractorSettings(BaseModel):
     keep_ungrounded: bool = Field(
         default=False, description="Keep records whose evidence is not in the article (flagged 'ungrounded')."
     )
-    concurrency: int = Field(default=8, ge=1, le=1024, description="Articles in flight at once (batch).")
+    concurrency: int = Field(default=8, ge=1, le=1024, description="Model calls in flight at once.")
+    prices_file: Path | None = Field(default=None, description="JSON price table overriding the defaults.")
 
     @model_validator(mode="after")
     def _check(self) -> ExtractorSettings:
