@@ -33,7 +33,7 @@ from .errors import (
 )
 from .records import CallRecord, Usage
 from .replay import ARTICLE_HEADER, RecordingTransport, ReplayStore, ReplayTransport, request_hash
-from .retry import transient_kind, transport_retrying
+from .retry import EmptyResponseError, transient_kind, transport_retrying
 
 if TYPE_CHECKING:
     import httpx2
@@ -192,6 +192,8 @@ class ModelClient:
                     began = time.perf_counter()
                     try:
                         completion = await create_completion(**kwargs, extra_headers=headers)
+                        if not getattr(completion, "choices", None):
+                            raise EmptyResponseError("the server answered 200 with an empty 'choices' list")
                     except Exception as exc:
                         stats.log.append(
                             self._record(

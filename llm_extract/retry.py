@@ -21,10 +21,21 @@ from .errors import ReplayError
 if TYPE_CHECKING:
     from .settings import ExtractorSettings
 
-__all__ = ["RETRYABLE_STATUS", "is_transient", "retry_after_seconds", "transport_retrying", "transient_kind"]
+__all__ = [
+    "RETRYABLE_STATUS",
+    "EmptyResponseError",
+    "is_transient",
+    "retry_after_seconds",
+    "transient_kind",
+    "transport_retrying",
+]
 
 #: HTTP statuses worth retrying: timeout, conflict, rate limit, server errors.
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
+
+
+class EmptyResponseError(Exception):
+    """A 200 answer with no choice in it: a server glitch, retried like a 5xx."""
 
 
 def _status(exc: BaseException) -> int | None:
@@ -47,6 +58,8 @@ def transient_kind(exc: BaseException) -> str | None:
 
     if _caused_by_replay(exc):
         return None
+    if isinstance(exc, EmptyResponseError):
+        return "empty_response"
     if isinstance(exc, openai.APITimeoutError):
         return "timeout"
     if isinstance(exc, openai.APIConnectionError):
@@ -58,7 +71,8 @@ def transient_kind(exc: BaseException) -> str | None:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True for failures a retry may cure: 408/409/429/5xx, timeouts, connection errors."""
+    """True for failures a retry may cure: 408/409/429/5xx, timeouts, connection errors,
+    and 200 answers with no choices."""
     return transient_kind(exc) is not None
 
 

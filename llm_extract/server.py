@@ -13,7 +13,9 @@ Endpoints (under `http://HOST:PORT`):
 | POST | `/v1/chat/completions` | the recorded response for this exact request (status 200, `usage` included) |
 | GET | `/v1/models`, `/v1/models/{id}` | the models requested in the recordings, OpenAI list format |
 | GET | `/_stats` | request, outcome and fault counters (JSON) |
-| POST | `/_reset` | resets the counters, the fault schedule and the seeded generators; an optional JSON body `{"faults": SPEC, "seed": N}` replaces the fault plan |
+| POST | `/_reset` | zeroes the counters, restarts the schedule and the seeded generators |
+
+`POST /_reset` may carry `{"faults": SPEC, "seed": N}` to install another fault plan.
 
 Matching is exact, as in `ReplayStore`: the key is `request_hash("chat/completions", body)`
 (the endpoint and the canonical JSON body: model, messages, tools, settings), and an index of
@@ -53,12 +55,17 @@ step, and every request after the schedule is served normally. `SECONDS` is acce
 | `429_noretry` | the same 429 without `Retry-After` / `retry-after-ms` |
 | `500`, `503` | OpenAI server error JSON (`type: server_error`) |
 | `400` | OpenAI `invalid_request_error` (context length exceeded): must not be retried |
-| `hang` | no answer for `hang_s` seconds (then the normal answer); ends early when the client goes away or the server stops (the connection is then closed without a response) |
+| `hang` | no answer for `hang_s` seconds, then the normal answer (see below) |
 | `reset` | the connection is aborted with a TCP RST, no response at all |
 | `truncate` | 200 with the full `Content-Length`, half the body, then the connection is closed |
 | `bad_json` | 200, the recorded answer with its tool-call `arguments` (or JSON-mode content) cut in half: not JSON |
-| `schema` | 200, the recorded answer made invalid: first seizure item's `quantity` 0, else first agreement's `parties` `[]`, else a seizure without items (other schemas: the arguments wrapped in a list) |
+| `schema` | 200, the recorded answer's arguments made invalid (valid JSON; see below) |
 | `empty` | 200, the recorded answer with `"choices": []` |
+
+A hang ends early when the client goes away, or when the server stops (the connection is
+then closed without a response). `schema` sets the first seizure item's `quantity` to 0,
+else the first agreement's `parties` to `[]`, else adds a seizure without items; arguments
+of another schema (no `seizures`/`agreements`) are wrapped in a list.
 
 Transport faults (429, 5xx, 400, hang, reset) are applied before the request is looked up,
 as a real server's front end would; content faults (truncate, bad_json, schema, empty) need a
@@ -102,7 +109,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -179,7 +186,9 @@ class Fault:
             raise ConfigError(f"fault {kind!r} takes no parameter (only {' and '.join(_PARAMETERS)} do)")
         seconds = _parse_float(raw, f"seconds of fault {kind!r}")
         if seconds < 0 or (kind == "hang" and seconds == 0):
-            raise ConfigError(f"fault {kind!r}: {_PARAMETERS[kind]} must be {'> 0' if kind == 'hang' else '>= 0'}, got {raw!r}")
+            raise ConfigError(
+                f"fault {kind!r}: {_PARAMETERS[kind]} must be {'> 0' if kind == 'hang' else '>= 0'}, got {raw!r}"
+            )
         return cls(kind, seconds)
 
 
@@ -435,7 +444,12 @@ class RecordingIndex:
                 key = interaction.get("request_hash") or request_hash(endpoint, body)
                 if key in recordings:
                     if recordings[key].response != response.get("body"):
-                        logger.warning("request %s is recorded in %s and %s; serving the first", key[:12], recordings[key].path, path)
+                        logger.warning(
+                            "request %s is recorded in %s and %s; serving the first",
+                            key[:12],
+                            recordings[key].path,
+                            path,
+                        )
                     continue
                 recordings[key] = Recording(
                     request_hash=key,
@@ -636,6 +650,10 @@ def _tracking_protocol(registry: dict[tuple[str, int], Transport]) -> type[async
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            sock = transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                with suppress(OSError):
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._peer = self.client
             if self._peer is not None:
                 registry[self._peer] = transport
@@ -750,11 +768,25 @@ class _ReplayService:
         headers.update(extra or {})
         return headers
 
-    def _json(self, status: int, body: Any, *, fault: str | None = None, headers: Mapping[str, str] | None = None) -> Response:
+    def _json(
+        self, status: int, body: Any, *, fault: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> Response:
         content = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        return Response(content, status_code=status, headers=self._headers(fault, headers), media_type="application/json")
+        return Response(
+            content, status_code=status, headers=self._headers(fault, headers), media_type="application/json"
+        )
 
-    def _error(self, status: int, message: str, type_: str, *, param: str | None = None, code: str | None = None, fault: str | None = None, headers: Mapping[str, str] | None = None) -> Response:
+    def _error(
+        self,
+        status: int,
+        message: str,
+        type_: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        fault: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
         return self._json(status, _error_body(message, type_, param=param, code=code), fault=fault, headers=headers)
 
     def _transport(self, request: Request) -> Transport | None:
@@ -828,7 +860,10 @@ class _ReplayService:
             )
         if kind == "500":
             return self._error(
-                500, "The server had an error while processing your request. Sorry about that!", "server_error", fault=kind
+                500,
+                "The server had an error while processing your request. Sorry about that!",
+                "server_error",
+                fault=kind,
             )
         if kind == "503":
             return self._error(503, "The server is overloaded or not ready yet.", "server_error", fault=kind)
@@ -970,7 +1005,9 @@ class _ReplayService:
         except json.JSONDecodeError:
             options = None
         if not isinstance(options, dict) or set(options) - {"faults", "seed"}:
-            return self._error(400, 'the body of /_reset must be {} or {"faults": SPEC, "seed": N}', "invalid_request_error")
+            return self._error(
+                400, 'the body of /_reset must be {} or {"faults": SPEC, "seed": N}', "invalid_request_error"
+            )
         seed = options.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             return self._error(400, "seed must be an integer", "invalid_request_error", param="seed")
@@ -992,7 +1029,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     elif status == 405:
         message = f"Method {request.method} not allowed on {request.url.path}"
     else:
-        message = exc.detail if isinstance(exc, HTTPException) else "The server had an error while processing your request."
+        message = (
+            exc.detail if isinstance(exc, HTTPException) else "The server had an error while processing your request."
+        )
     type_ = "server_error" if status >= 500 else "invalid_request_error"
     content = json.dumps(_error_body(message, type_), ensure_ascii=False).encode("utf-8")
     return Response(content, status_code=status, headers=headers, media_type="application/json")
@@ -1027,7 +1066,9 @@ def _service(app: Starlette) -> _ReplayService:
 class _Server(uvicorn.Server):
     """uvicorn's server, telling us when it is listening and when it starts to stop."""
 
-    def __init__(self, config: uvicorn.Config, *, on_started: Callable[[], None], on_stopping: Callable[[], None]) -> None:
+    def __init__(
+        self, config: uvicorn.Config, *, on_started: Callable[[], None], on_stopping: Callable[[], None]
+    ) -> None:
         super().__init__(config)
         self._on_started = on_started
         self._on_stopping = on_stopping
@@ -1045,9 +1086,16 @@ class _Server(uvicorn.Server):
 def _bind(config: ServerConfig) -> socket.socket:
     host = config.host.strip("[]")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto IPPROTO_TCP (not 0, as socket.create_server leaves it): asyncio sets TCP_NODELAY
+    # only on sockets that say they are TCP, and without it keep-alive requests wait ~40 ms
+    # (Nagle + delayed ACK)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
-        sock = socket.create_server((host, config.port), family=family)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, config.port))
+        sock.listen(2048)
     except OSError as exc:
+        sock.close()
         raise ConfigError(f"cannot listen on {config.host}:{config.port}: {exc}") from exc
     sock.setblocking(False)
     return sock
@@ -1059,7 +1107,9 @@ def _base_url(config: ServerConfig, sock: socket.socket) -> str:
     return f"http://[{host}]:{port}/v1" if ":" in host else f"http://{host}:{port}/v1"
 
 
-def _uvicorn_server(app: Starlette, config: ServerConfig, *, on_started: Callable[[], None], in_thread: bool) -> _Server:
+def _uvicorn_server(
+    app: Starlette, config: ServerConfig, *, on_started: Callable[[], None], in_thread: bool
+) -> _Server:
     service = _service(app)
     kwargs: dict[str, Any] = {"log_config": None} if in_thread else {}
     uv_config = uvicorn.Config(
@@ -1081,7 +1131,11 @@ def _describe(app: Starlette) -> str:
     service = _service(app)
     index = service.index
     plan = str(service.injector.plan) or "none"
-    latency = f"{service.config.latency_ms:g}±{service.config.jitter_ms:g} ms" if service.config.latency_ms or service.config.jitter_ms else "none"
+    latency = (
+        f"{service.config.latency_ms:g}±{service.config.jitter_ms:g} ms"
+        if service.config.latency_ms or service.config.jitter_ms
+        else "none"
+    )
     return (
         f"replaying {len(index)} recorded request(s) from {index.directory} (models: {', '.join(index.models)}); "
         f"faults: {plan}; seed: {service.injector.seed}; latency: {latency}"
@@ -1152,7 +1206,7 @@ class ServerHandle:
             self._server.force_exit = True
             self._thread.join(timeout)
 
-    def __enter__(self) -> ServerHandle:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
