@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         ReplayMissError,
         RequestRejectedError,
         StaleRecordingError,
+        StoreError,
         TransportError,
         ValidationFailedError,
     )
@@ -60,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     "ReplayMissError": "errors",
     "RequestRejectedError": "errors",
     "StaleRecordingError": "errors",
+    "StoreError": "errors",
     "TransportError": "errors",
     "ValidationFailedError": "errors",
     "Extractor": "pipeline",

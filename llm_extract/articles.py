@@ -210,6 +210,8 @@ def iter_articles(paths: Iterable[str | Path]) -> Iterator[Article | InputError]
             for file in files:
                 if file.is_file():
                     yield from _read_one(file)
+                elif not file.is_dir():  # a broken link, a socket...: said, never skipped silently
+                    yield InputError(str(file), "is not a readable regular file (a broken link?)")
         elif path.exists():
             yield from _read_one(path)
         else:

@@ -10,6 +10,8 @@ when a command runs, never for `--help`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -83,17 +85,27 @@ def run(
         bool,
         typer.Option("--keep-ungrounded", help="Keep records whose evidence is not in the article (flagged), besides listing them as rejected."),
     ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Re-extract articles already done in OUT (default: resume).")] = False,
+    max_cost: Annotated[
+        Optional[float], typer.Option("--max-cost", min=0, help="Stop starting new articles once the estimated cost (USD) reaches this.")
+    ] = None,
+    prices: Annotated[Optional[Path], typer.Option("--prices", help="JSON price table (USD per 1M tokens) overriding the defaults.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")] = 0,
 ) -> None:
-    """Extract agreements and seizures from articles into OUT/records.jsonl."""
+    """Extract agreements and seizures from articles into OUT/ (records.jsonl, extract.db).
+
+    Run the same command again to resume: finished articles are skipped.
+    """
     from rich.console import Console
 
     from .errors import ConfigError, PromptError
 
     console = Console(stderr=True)
+    _logging(console, quiet=quiet, verbose=verbose)
     if call_mode not in ("tools", "json"):
         raise typer.BadParameter("must be 'tools' or 'json'", param_hint="--call-mode")
-    missing = [str(p) for p in paths if not p.exists()]
+    missing = [str(p) for p in paths if str(p) != "-" and not p.exists()]
     if missing:
         console.print(f"[red]error:[/red] no such file or directory: {', '.join(missing)}")
         raise typer.Exit(EXIT_USAGE)
@@ -116,6 +128,7 @@ def run(
                 "max_attempts": max_attempts,
                 "timeout_s": timeout,
                 "keep_ungrounded": keep_ungrounded or None,
+                "prices_file": prices,
             }
         )
         extractor = Extractor(settings=settings)
@@ -138,16 +151,187 @@ def run(
             f"llm-extract: mode [bold]{extractor.mode}[/bold], model {settings.model}, "
             f"prompt {extractor.prompts.version}, concurrency {settings.concurrency} → {out}/"
         )
-    summary = asyncio.run(run_batch(extractor, chain(), out, concurrency=settings.concurrency))
-    _report(console, summary, out, quiet=quiet)
+    with _progress(console, paths, quiet=quiet) as on_done:
+        summary = asyncio.run(
+            run_batch(extractor, chain(), out, concurrency=settings.concurrency, force=force, max_cost_usd=max_cost, on_done=on_done)
+        )
+    _report(console, summary, out, quiet=quiet, mode=extractor.mode)
     raise typer.Exit(EXIT_FAILURES if summary.failed else EXIT_OK)
+
+
+def _logging(console: Console, *, quiet: bool, verbose: int) -> None:
+    import logging
+
+    from rich.logging import RichHandler
+
+    level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    handler = RichHandler(console=console, show_path=False, show_time=verbose > 0)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
+    if verbose < 2:  # the HTTP libraries' own chatter only at -vv
+        for name in ("httpx", "httpx2", "openai", "instructor"):
+            logging.getLogger(name).setLevel(max(level, logging.WARNING))
+
+
+def _count_inputs(paths: list[Path]) -> int | None:
+    """How many articles the inputs hold, when that is cheap to know (not JSONL, not stdin)."""
+    from .articles import JSONL_SUFFIXES, SUFFIXES
+
+    total = 0
+    for path in paths:
+        if str(path) == "-" or path.suffix.lower() in JSONL_SUFFIXES:
+            return None
+        if path.is_dir():
+            files = [p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES]
+            if any(p.suffix.lower() in JSONL_SUFFIXES for p in files):
+                return None
+            total += len(files)
+        else:
+            total += 1
+    return total
+
+
+@contextmanager
+def _progress(console: Console, paths: list[Path], *, quiet: bool) -> Iterator[Callable[[BatchSummary], None] | None]:
+    """A rich progress bar on a terminal (done / failed / total, calls, tokens, cost, ETA)."""
+    if quiet or not console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("[bold]extracting"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[stats]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    task = progress.add_task("extract", total=_count_inputs(paths), stats="")
+
+    def on_done(summary: BatchSummary) -> None:
+        stats = (
+            f"failed {summary.failed} · calls {summary.calls} · reasks {summary.reasks} · "
+            f"retries {summary.retries} · tokens {summary.input_tokens + summary.output_tokens:,} · ${summary.cost_usd:.4f}"
+        )
+        progress.update(task, completed=summary.articles, stats=stats)
+
+    with progress:
+        yield on_done
+
+
+def _open_store(outdir: Path):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    from .batch import STORE_FILE
+    from .errors import StoreError
+    from .store import EventStore
+
+    try:
+        return EventStore(outdir / STORE_FILE, create=False)
+    except StoreError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {outdir}: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+@app.command()
+def merge(outdir: Annotated[Path, typer.Argument(help="An output directory of `llm-extract run`.")]) -> None:
+    """Recompute the events merged across articles (run does this at its end)."""
+    from .merge import merge_events
+
+    with _open_store(outdir) as store:
+        result = merge_events(store)
+    typer.echo(
+        f"{result.canonical:,} distinct events ({result.agreement_events:,} agreements, "
+        f"{result.seizure_events:,} seizures) from {result.mentions:,} records; "
+        f"{result.merged_events:,} reported by more than one article"
+    )
+
+
+@app.command("export")
+def export_command(
+    outdir: Annotated[Path, typer.Argument(help="An output directory of `llm-extract run`.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="csv or jsonl.")] = "csv",
+    to: Annotated[Optional[Path], typer.Option("--to", help="Where to write the tables. [default: OUTDIR/export]")] = None,
+    excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: a UTF-8 BOM, and formulas escaped.")] = False,
+) -> None:
+    """Write flat tables (agreements, seizures, events, articles, failures, rejected)."""
+    from .export import export
+
+    if format not in ("csv", "jsonl"):
+        raise typer.BadParameter("must be 'csv' or 'jsonl'", param_hint="--format")
+    with _open_store(outdir) as store:
+        paths = export(store, to or outdir / "export", format, excel_bom=excel, escape_formulas=excel)  # type: ignore[arg-type]
+    for path in paths:
+        typer.echo(str(path))
+
+
+@app.command()
+def stats(outdir: Annotated[Path, typer.Argument(help="An output directory of `llm-extract run`.")]) -> None:
+    """Counts by country, drug group, year and agreement status."""
+    from rich.console import Console
+
+    from .export import render_stats
+    from .export import stats as compute_stats
+
+    with _open_store(outdir) as store:
+        tables = render_stats(compute_stats(store))
+    console = Console()
+    for table in tables:
+        console.print(table)
+
+
+@app.command()
+def serve(
+    fixtures: Annotated[Path, typer.Option("--fixtures", help="A replay directory to answer from.", exists=True, file_okay=False)],
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback only unless --allow-remote).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free port, printed on start).")] = 8000,
+    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="Delay before each answer.")] = 0.0,
+    jitter_ms: Annotated[float, typer.Option("--jitter-ms", min=0, help="Random ± added to the latency (seeded).")] = 0.0,
+    faults: Annotated[
+        Optional[str],
+        typer.Option(
+            "--faults",
+            help="Fault injection: rates '429=0.1,500=0.05,hang=0.01' or a schedule 'schedule:429,ok,500'. "
+            "Kinds: 429[:s], 429_noretry, 500, 503, 400, hang[:s], reset, truncate, bad_json, schema, empty.",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the fault and jitter draws.")] = 0,
+    hang_s: Annotated[float, typer.Option("--hang-s", min=0, help="How long a 'hang' fault hangs.")] = 30.0,
+    allow_remote: Annotated[bool, typer.Option("--allow-remote", help="Allow binding a non-loopback address.")] = False,
+) -> None:
+    """Serve recordings over the OpenAI chat-completions API, with optional faults."""
+    from rich.console import Console
+
+    from .errors import ConfigError
+    from .server import ServerConfig
+    from .server import serve as run_server
+
+    try:
+        config = ServerConfig(
+            fixtures=fixtures,
+            host=host,
+            port=port,
+            latency_ms=latency_ms,
+            jitter_ms=jitter_ms,
+            faults=faults,
+            seed=seed,
+            hang_s=hang_s,
+            allow_remote=allow_remote,
+        )
+    except ConfigError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    run_server(config)
 
 
 def _call_mode(value: str) -> CallMode:
     return "json" if value == "json" else "tools"
 
 
-def _report(console: Console, summary: BatchSummary, out: Path, *, quiet: bool) -> None:
+def _report(console: Console, summary: BatchSummary, out: Path, *, quiet: bool, mode: str) -> None:
     from rich.table import Table
 
     for failure in summary.failures:
@@ -160,12 +344,14 @@ def _report(console: Console, summary: BatchSummary, out: Path, *, quiet: bool) 
     rows = [
         ("articles", summary.articles),
         ("extracted", summary.extracted),
+        ("skipped (already done)", summary.skipped),
         ("failed", summary.failed),
         ("agreements", summary.agreements),
         ("seizures", summary.seizures),
         ("rejected records (evidence not found)", summary.rejected),
         ("flagged records", summary.flagged),
         ("model calls", summary.calls),
+        ("  answered from cache", summary.cached_calls),
         ("reasks", summary.reasks),
         ("transport retries", summary.retries),
         ("tokens in", summary.input_tokens),
@@ -173,10 +359,16 @@ def _report(console: Console, summary: BatchSummary, out: Path, *, quiet: bool) 
     ]
     for name, value in rows:
         table.add_row(name, f"{value:,}")
+    if summary.canonical_events is not None:
+        table.add_row("distinct events (merged across articles)", f"{summary.canonical_events:,}")
+    cost = f"${summary.cost_usd:,.4f}" + (f" (+{summary.unpriced} article(s) with no price)" if summary.unpriced else "")
+    table.add_row("estimated cost" + (" (replayed: not paid)" if mode == "replay" else ""), cost)
     from rich.console import Console as _Console
 
     _Console().print(table)
     console.print(f"records: {out}/records.jsonl")
+    if summary.budget_stopped:
+        console.print("[yellow]stopped early:[/yellow] the estimated cost reached --max-cost; run again to continue")
     if summary.failures:
         kinds = ", ".join(f"{k}: {n}" for k, n in sorted(summary.failures_by_kind().items()))
         console.print(f"failures by kind: {kinds} (details in {out}/errors.jsonl)")

@@ -5,6 +5,7 @@ LLMExtractError
 ├── ConfigError                 bad settings (unknown mode, live mode without a key, ...)
 ├── InputError                  an article that cannot be read (names the file and the problem)
 ├── PromptError                 a template that does not render
+├── StoreError                  the SQLite store cannot be used (missing, or newer than this code)
 ├── ReplayError                 replay mode could not serve a request
 │   ├── ReplayMissError         nothing recorded for this article
 │   └── StaleRecordingError     a recording exists but the request changed since
@@ -31,6 +32,7 @@ __all__ = [
     "ReplayMissError",
     "RequestRejectedError",
     "StaleRecordingError",
+    "StoreError",
     "TransportError",
     "ValidationFailedError",
 ]
@@ -64,6 +66,12 @@ class PromptError(LLMExtractError):
     """A prompt template that is missing or does not render."""
 
     kind = "prompt"
+
+
+class StoreError(LLMExtractError):
+    """The SQLite event store cannot be used: missing, or its schema is newer than this code."""
+
+    kind = "store"
 
 
 class ReplayError(LLMExtractError):

@@ -122,6 +122,8 @@ class ModelClient:
         mode = settings.resolved_mode
         # replay is free already; a cache only saves paying for real calls twice
         self._cache = cache if mode != "replay" else None
+        # replayed answers are logged apart, so that the cache never serves them to a live run
+        self._ok = "ok (replayed)" if mode == "replay" else "ok"
         secret = settings.api_key.get_secret_value() if settings.api_key else None
         if mode == "replay":
             if store is None:
@@ -204,7 +206,7 @@ class ModelClient:
                         raise
                     stats.log.append(
                         self._record(
-                            article, prompt_version, turn, number, "ok", key, body,
+                            article, prompt_version, turn, number, self._ok, key, body,
                             completion.model_dump(mode="json", exclude_unset=True), time.perf_counter() - began,
                         )
                     )

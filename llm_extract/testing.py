@@ -1,0 +1,146 @@
+"""Synthetic corpora for tests and benchmarks: articles plus matching recordings.
+
+`synthetic_corpus(n, articles_dir, replay_dir)` writes `n` distinct short news articles (a
+seizure and an agreement each, with varied numbers, drugs, places and countries) and, for
+each, a recording of the answer a model would give, made by running the real pipeline in
+`record` mode against a scripted OpenAI-compatible transport. Replaying them, or serving
+them with `llm-extract serve`, exercises the whole pipeline offline at any scale.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+__all__ = ["synthetic_article", "synthetic_corpus"]
+
+_DRUGS = [("heroin", "kilograms"), ("opium", "kilograms"), ("methamphetamine", "kilograms"), ("hashish", "kilograms"),
+          ("captagon", "pills"), ("morphine", "kilograms"), ("crystal meth", "kilograms"), ("tramadol", "tablets")]
+_PLACES = ["Sistan-Baluchestan Province", "Kerman Province", "Khorasan Razavi Province", "Hormozgan Province",
+           "Zahedan", "Mashhad", "Bandar Abbas", "Kermanshah"]
+_PARTNERS = ["Russia", "Turkey", "Iraq", "Pakistan", "Afghanistan", "Kyrgyzstan", "Tajikistan", "Azerbaijan"]
+_DOMAINS = [("border security", "border_security"), ("counter-narcotics", "narcotics"),
+            ("counter-terrorism", "terrorism"), ("police training", "training")]
+_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def synthetic_article(i: int) -> tuple[str, dict[str, Any]]:
+    """Article number `i`: its text and the answer a careful model would give."""
+    rng = random.Random(i)
+    drug, unit = rng.choice(_DRUGS)
+    quantity = rng.randrange(120, 9000) if unit == "kilograms" else rng.randrange(1000, 90000)
+    place, partner = rng.choice(_PLACES), rng.choice(_PARTNERS)
+    domain_text, domain = rng.choice(_DOMAINS)
+    day = rng.choice(_WEEKDAYS)
+    arrested = rng.randrange(1, 9)
+    seizure = (
+        f"Iranian police seized {quantity:,} {unit} of {drug} in {place} on {day} "
+        f"and arrested {arrested} suspects, the provincial police chief said."
+    )
+    agreement = f"Iran and {partner} signed a memorandum of understanding on {domain_text} cooperation in Tehran."
+    text = (
+        f"Mar {1 + i % 28}, 2024, 10:{i % 60:02d} AM\n\n"
+        f"TEHRAN (report {i}) – {seizure}\n\n"
+        f"Officials said the drugs had been smuggled across the eastern border. {agreement}\n\n"
+        "The interior ministry said cooperation with neighbouring countries would continue.\n"
+    )
+    answer = {
+        "title": None,
+        "published": f"Mar {1 + i % 28}, 2024",
+        "agreements": [
+            {
+                "parties": [{"name": "Iran", "kind": "state"}, {"name": partner, "kind": "state"}],
+                "instrument_type": "mou",
+                "status": "signed",
+                "date": None,
+                "domains": [domain],
+                "officials": [],
+                "place": "Tehran",
+                "is_background": False,
+                "evidence": agreement,
+            }
+        ],
+        "seizures": [
+            {
+                "items": [{"drug": drug, "quantity": quantity, "unit": unit}],
+                "place": place,
+                "date": f"on {day}",
+                "seizing_agency": "Iranian police",
+                "arrested": arrested,
+                "origin": None,
+                "destination": None,
+                "evidence": f"TEHRAN (report {i}) – {seizure}",
+            }
+        ],
+    }
+    return text, answer
+
+
+def _completion(answer: dict[str, Any], tool: str, n: int) -> dict[str, Any]:
+    arguments = json.dumps(answer, ensure_ascii=False)
+    return {
+        "id": f"chatcmpl-synthetic-{n}",
+        "object": "chat.completion",
+        "created": 1_767_225_600,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {"id": f"call_synthetic_{n}", "type": "function", "function": {"name": tool, "arguments": arguments}}
+                    ],
+                },
+            }
+        ],
+        "usage": {"prompt_tokens": 2900, "completion_tokens": len(arguments) // 4, "total_tokens": 2900 + len(arguments) // 4},
+    }
+
+
+def synthetic_corpus(n: int, articles_dir: Path, replay_dir: Path, *, model: str = "gpt-4o-mini", start: int = 0) -> list[Path]:
+    """Write `n` articles to `articles_dir` and their recordings to `replay_dir`."""
+    import httpx2
+
+    from .articles import Article
+    from .pipeline import Extractor
+
+    articles_dir.mkdir(parents=True, exist_ok=True)
+    answers: dict[str, dict[str, Any]] = {}
+
+    def model_answer(request: httpx2.Request) -> httpx2.Response:
+        body = json.loads(request.content)
+        user = body["messages"][1]["content"]
+        marker = user.index("(report ") + len("(report ")
+        number = user[marker : user.index(")", marker)]
+        tool = body["tools"][0]["function"]["name"]
+        return httpx2.Response(200, json=_completion(answers[number], tool, int(number)))
+
+    extractor = Extractor(
+        mode="record",
+        model=model,
+        api_key="synthetic-no-key",
+        base_url="http://synthetic.invalid/v1",
+        replay_dir=replay_dir,
+        transport=httpx2.MockTransport(model_answer),
+    )
+    paths = []
+
+    async def record_all() -> None:
+        for i in range(start, start + n):
+            text, answer = synthetic_article(i)
+            answers[str(i)] = answer
+            path = articles_dir / f"synthetic_{i:06d}.txt"
+            path.write_text(text, encoding="utf-8")
+            await extractor.aextract(Article(text=text, source=str(path)))
+            paths.append(path)
+        await extractor.aclose()
+
+    import asyncio
+
+    asyncio.run(record_all())
+    return paths
