@@ -216,6 +216,10 @@ async def run_batch(
     summary = BatchSummary()
     store = EventStore(out_dir / STORE_FILE)
     records_path = out_dir / RECORDS_FILE
+    borrowed_cache = extractor.cache is None
+    if borrowed_cache:
+        await extractor.aclose()  # a client made before has no cache: the next one will
+        extractor.cache = store  # a rerun never pays twice for the same request
     try:
         if extractor.prompts.system:
             store.save_prompt(extractor.prompts.version, extractor.prompts.system)
@@ -240,8 +244,10 @@ async def run_batch(
 
             summary.canonical_events = merge_events(store).canonical
     finally:
-        store.close()
         await extractor.aclose()
+        if borrowed_cache:
+            extractor.cache = None
+        store.close()
     return summary
 
 

@@ -81,6 +81,12 @@ def run(
         Optional[int], typer.Option("--max-attempts", min=1, max=20, help="Transport attempts per call. [default: 5]")
     ] = None,
     timeout: Annotated[Optional[float], typer.Option("--timeout", min=0.1, help="Seconds per HTTP call. [default: 120]")] = None,
+    retry_wait: Annotated[
+        Optional[float], typer.Option("--retry-wait", min=0, help="First transport-retry backoff in seconds; doubles, with jitter. [default: 1]")
+    ] = None,
+    retry_max_wait: Annotated[
+        Optional[float], typer.Option("--retry-max-wait", min=0, help="Cap on one backoff wait and on an honoured Retry-After. [default: 30 / 120]")
+    ] = None,
     keep_ungrounded: Annotated[
         bool,
         typer.Option("--keep-ungrounded", help="Keep records whose evidence is not in the article (flagged), besides listing them as rejected."),
@@ -127,6 +133,9 @@ def run(
                 "max_reasks": max_reasks,
                 "max_attempts": max_attempts,
                 "timeout_s": timeout,
+                "retry_initial_wait_s": retry_wait,
+                "retry_max_wait_s": retry_max_wait,
+                "retry_after_max_s": retry_max_wait,
                 "keep_ungrounded": keep_ungrounded or None,
                 "prices_file": prices,
             }
@@ -232,7 +241,7 @@ def _open_store(outdir: Path):  # type: ignore[no-untyped-def]
     try:
         return EventStore(outdir / STORE_FILE, create=False)
     except StoreError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {outdir}: {exc}")
+        Console(stderr=True).print(f"[red]error:[/red] {exc} (is {outdir} an output directory of `llm-extract run`?)")
         raise typer.Exit(EXIT_USAGE) from None
 
 

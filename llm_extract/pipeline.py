@@ -114,7 +114,8 @@ class Extractor(Generic[R]):
             ReplayStore(self.settings.replay_dir, secret=secret) if self.mode in ("replay", "record") else None
         )
         self._transport = transport
-        self._cache = cache
+        #: answers requests already paid for (`run_batch` sets its SQLite calls log here)
+        self.cache: ResponseCache | None = cache
         self.prices = PriceTable.load(self.settings.prices_file)
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ModelClient] = (
             weakref.WeakKeyDictionary()
@@ -137,7 +138,7 @@ class Extractor(Generic[R]):
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = ModelClient(self.settings, store=self.store, transport=self._transport, cache=self._cache)
+            client = ModelClient(self.settings, store=self.store, transport=self._transport, cache=self.cache)
             self._clients[loop] = client
         return client
 

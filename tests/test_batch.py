@@ -1,0 +1,179 @@
+"""Batch runs: resume after SIGKILL, no duplicates, inputs, store, cache, cost budget, exports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from llm_extract.cli import app
+from llm_extract.server import ServerConfig, start_server
+from llm_extract.testing import synthetic_corpus
+
+from helpers import ARTICLES, REPLAY
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("corpus")
+    synthetic_corpus(60, root / "articles", root / "replay")
+    return root / "articles", root / "replay"
+
+
+def lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def keys(path: Path) -> list[str]:
+    return [r["article"]["sha256"] for r in lines(path)]
+
+
+def test_rerun_resumes_and_force_redoes(tmp_path):
+    out = tmp_path / "out"
+    first = runner.invoke(app, ["run", str(ARTICLES), "--replay-dir", str(REPLAY), "-o", str(out)])
+    assert first.exit_code == 0
+    again = runner.invoke(app, ["run", str(ARTICLES), "--replay-dir", str(REPLAY), "-o", str(out)])
+    assert again.exit_code == 0 and "skipped (already done)" in again.output
+    assert len(keys(out / "records.jsonl")) == 5 == len(set(keys(out / "records.jsonl")))
+    forced = runner.invoke(app, ["run", str(ARTICLES), "--replay-dir", str(REPLAY), "-o", str(out), "--force"])
+    assert forced.exit_code == 0
+    assert len(keys(out / "records.jsonl")) == 5
+    db = sqlite3.connect(out / "extract.db")
+    assert db.execute("select count(*) from articles").fetchone() == (5,)
+    assert db.execute("select count(*) from calls").fetchone() == (12,)  # 6 calls per run, logged twice
+    assert db.execute("select count(*) from prompts").fetchone() == (1,)
+
+
+def test_a_torn_line_is_cut_and_a_missing_line_restored_from_the_store(tmp_path):
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(ARTICLES), "--replay-dir", str(REPLAY), "-o", str(out)]).exit_code == 0
+    records = out / "records.jsonl"
+    content = records.read_text(encoding="utf-8").splitlines(keepends=True)
+    # as if killed: the last line lost, and the one before it half-written
+    records.write_text("".join(content[:3]) + content[3][:50], encoding="utf-8")
+    result = runner.invoke(app, ["run", str(ARTICLES), "--replay-dir", str(REPLAY), "-o", str(out)])
+    assert result.exit_code == 0
+    assert sorted(keys(records)) == sorted(json.loads(line)["article"]["sha256"] for line in content)
+
+
+def test_sigkill_in_the_middle_then_resume(corpus, tmp_path):
+    articles, replay = corpus
+    out = tmp_path / "out"
+    env = {**os.environ, "OPENAI_API_KEY": "sk-test-kill"}
+    with start_server(ServerConfig(fixtures=replay, latency_ms=60)) as server:
+        command = [sys.executable, "-m", "llm_extract", "run", str(articles), "--live", "--base-url", server.base_url,
+                   "-o", str(out), "-c", "4", "-q"]
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                records = out / "records.jsonl"
+                if records.exists() and records.read_text(encoding="utf-8").count("\n") >= 10:
+                    break
+                time.sleep(0.05)
+            process.send_signal(signal.SIGKILL)
+        finally:
+            process.wait(timeout=30)
+        done_before = len(keys(out / "records.jsonl"))
+        assert 10 <= done_before < 60
+        finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 0, finished.stderr
+    final = keys(out / "records.jsonl")
+    assert len(final) == 60 == len(set(final))
+    db = sqlite3.connect(out / "extract.db")
+    assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+    assert db.execute("select count(*) from articles").fetchone() == (60,)
+    assert db.execute("select count(*) from seizures").fetchone() == (60,)
+
+
+def test_jsonl_html_and_stdin_inputs(tmp_path):
+    text = (ARTICLES / "003_fac0c62c7962788c.txt").read_text(encoding="utf-8")
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"id": "irna-003", "text": text, "url": "https://example.org/3"}) + "\nnot json\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(feed), "--replay-dir", str(REPLAY), "-o", str(out)])
+    assert result.exit_code == 1  # the bad line is reported
+    (record,) = lines(out / "records.jsonl")
+    assert record["article"]["id"] == "irna-003" and record["article"]["url"] == "https://example.org/3"
+    (error,) = lines(out / "errors.jsonl")
+    assert error["source"] == f"{feed}:2" and error["kind"] == "input"
+
+    stdin_out = tmp_path / "stdin"
+    result = runner.invoke(app, ["run", "-", "--replay-dir", str(REPLAY), "-o", str(stdin_out)], input=text)
+    assert result.exit_code == 0, result.output
+    (record,) = lines(stdin_out / "records.jsonl")
+    assert record["article"]["source"] == "<stdin>" and record["seizures"][0]["total_kg"] == 2400.0
+
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><article><p>" + "</p><p>".join(text.split("\n\n")) + "</p></article></body></html>", encoding="utf-8")
+    html_out = tmp_path / "html"
+    result = runner.invoke(app, ["run", str(page), "--replay-dir", str(REPLAY), "-o", str(html_out)])
+    assert result.exit_code == 1 and "replay_miss" in result.output  # extracted text differs: not recorded
+    assert "llm-extract run" in (html_out / "errors.jsonl").read_text(encoding="utf-8")
+
+
+def test_force_in_live_mode_is_answered_from_the_cache(corpus, tmp_path):
+    articles, replay = corpus
+    subset = tmp_path / "in"
+    subset.mkdir()
+    for path in sorted(articles.glob("*.txt"))[:5]:
+        (subset / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "out"
+    env = {"OPENAI_API_KEY": "sk-test-cache"}
+    with start_server(ServerConfig(fixtures=replay)) as server:
+        args = ["run", str(subset), "--live", "--base-url", server.base_url, "-o", str(out)]
+        assert runner.invoke(app, args, env=env).exit_code == 0
+        before = server.stats()["requests"]
+        again = runner.invoke(app, [*args, "--force"], env=env)
+        assert again.exit_code == 0
+        assert server.stats()["requests"] == before  # nothing sent: every call answered from the calls log
+    assert "answered from cache" in again.output
+    run = lines(out / "records.jsonl")[0]["run"]
+    assert run["cached_calls"] == 1 and run["usage"]["input_tokens"] == 0 and run["cost_usd"] == 0
+
+
+def test_max_cost_stops_starting_new_articles(corpus, tmp_path):
+    articles, replay = corpus
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(articles), "--replay-dir", str(replay), "-o", str(out), "-c", "2", "--max-cost", "0.002"])
+    assert result.exit_code == 0 and "stopped early" in result.output
+    done = len(keys(out / "records.jsonl"))
+    assert 2 <= done < 60  # each synthetic article costs ~$0.0005
+    resumed = runner.invoke(app, ["run", str(articles), "--replay-dir", str(replay), "-o", str(out)])
+    assert resumed.exit_code == 0 and len(keys(out / "records.jsonl")) == 60
+
+
+def test_cross_article_merge_export_and_stats(tmp_path):
+    out = tmp_path / "out"
+    articles = tmp_path / "in"
+    articles.mkdir()
+    for path in ARTICLES.glob("*.txt"):
+        (articles / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    assert runner.invoke(app, ["run", str(articles), "--replay-dir", str(REPLAY), "-o", str(out)]).exit_code == 0
+    merged = runner.invoke(app, ["merge", str(out)])
+    assert merged.exit_code == 0 and "15 distinct events" in merged.output  # no two seed records are the same event
+
+    exported = runner.invoke(app, ["export", str(out), "--format", "csv"])
+    assert exported.exit_code == 0
+    import csv
+
+    with (out / "export" / "seizures.csv").open(encoding="utf-8", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (row["drug_name"], row["kg"], row["country"], row["date_iso"]) == ("methamphetamine", "2400.0", "IRN", "2024-09-10")
+    assert runner.invoke(app, ["export", str(out), "--format", "jsonl"]).exit_code == 0
+    assert (out / "export" / "agreements.jsonl").read_text(encoding="utf-8").count("\n") == 14
+
+    shown = runner.invoke(app, ["stats", str(out)])
+    assert shown.exit_code == 0 and "IRN" in shown.output and "ats" in shown.output
+    missing = runner.invoke(app, ["stats", str(tmp_path / "nothing")])
+    assert missing.exit_code == 2 and "no store" in " ".join(missing.output.split())
