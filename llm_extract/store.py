@@ -319,11 +319,19 @@ CREATE TABLE meta (
 );
 """
 
+_V4_TEXTS = """
+CREATE TABLE article_texts (
+    article_key TEXT PRIMARY KEY REFERENCES articles(key) ON DELETE CASCADE,
+    text        TEXT NOT NULL   -- the article as extracted: spans are offsets into it
+);
+"""
+
 #: Every schema change, in order. Append only: a released migration is never edited.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "base tables: articles, records, spans, failures, prompts, calls log", _V1_BASE),
     Migration(2, "response cache index; articles.cached_calls; lookup indexes", _V2_CACHE),
     Migration(3, "canonical events across articles", _V3_CANONICAL),
+    Migration(4, "article texts (for reports: spans are offsets into them)", _V4_TEXTS),
 )
 
 _MIGRATIONS_TABLE = """
@@ -582,8 +590,10 @@ class EventStore:
                 self._conn.execute("COMMIT")
 
     # -- writing -----------------------------------------------------------------------------
-    def add_result(self, result: ArticleResult, *, calls: Sequence[CallRecord] = (), extracted_at: str) -> None:
-        """Store one article's result, its records and its calls in one transaction.
+    def add_result(
+        self, result: ArticleResult, *, calls: Sequence[CallRecord] = (), extracted_at: str, text: str | None = None
+    ) -> None:
+        """Store one article's result, its records, its calls and its text in one transaction.
 
         Any earlier rows of the same article (same sha256) are replaced, and so is any
         failure recorded for it; the calls log is appended to, never replaced.
@@ -681,6 +691,14 @@ class EventStore:
                 db.executemany(_INSERT_REJECTED, rejected_rows)
             if call_rows:
                 db.executemany(_INSERT_CALL, call_rows)
+            if text is not None:
+                db.execute("INSERT INTO article_texts (article_key, text) VALUES (?, ?)", (key, text))
+
+    def article_text(self, key: str) -> str | None:
+        """The text of an extracted article (by sha256), when the batch stored it."""
+        with self._lock:
+            row = self._conn.execute("SELECT text FROM article_texts WHERE article_key = ?", (key,)).fetchone()
+        return row[0] if row else None
 
     def add_failure(self, failure: Failure, *, calls: Sequence[CallRecord] = (), at: str) -> None:
         """Record an article that could not be extracted (replacing an earlier failure of it).

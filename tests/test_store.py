@@ -76,9 +76,9 @@ def test_new_store_has_every_table_wal_and_recorded_migrations(store: EventStore
     assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     rows = db.execute("SELECT version, name, applied_at FROM migrations ORDER BY version").fetchall()
-    assert [r[0] for r in rows] == [m.version for m in MIGRATIONS] == [1, 2, 3]
+    assert [r[0] for r in rows] == [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
     assert all(r[1] and r[2] for r in rows)
-    assert store.schema_version == 3
+    assert store.schema_version == 4
 
 
 def test_an_old_v1_store_opens_with_the_current_code(tmp_path: Path, seeds) -> None:
@@ -95,16 +95,16 @@ def test_an_old_v1_store_opens_with_the_current_code(tmp_path: Path, seeds) -> N
             (AT,),
         )
     with EventStore(path) as new:
-        assert new.schema_version == 3
+        assert new.schema_version == 4
         versions = [v for (v,) in new.connection.execute("SELECT version FROM migrations ORDER BY version")]
-        assert versions == [1, 2, 3]
+        assert versions == [1, 2, 3, 4]
         assert new.done_keys() == {"k-old"}
         assert new.connection.execute("SELECT cached_calls FROM articles WHERE key = 'k-old'").fetchone() == (0,)
         new.add_result(seeds["003"], extracted_at=AT)  # the new code writes into the migrated store
         assert new.done_keys() == {"k-old", seeds["003"].article.sha256}
         assert new.connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     with EventStore(path) as again:  # nothing applied twice
-        assert again.connection.execute("SELECT count(*) FROM migrations").fetchone() == (3,)
+        assert again.connection.execute("SELECT count(*) FROM migrations").fetchone() == (len(MIGRATIONS),)
 
 
 def test_a_store_newer_than_the_code_is_refused(tmp_path: Path) -> None:
@@ -351,3 +351,13 @@ def test_the_schema_is_plain_sqlite(tmp_path: Path, seeds) -> None:
             " GROUP BY p.iso3 ORDER BY 2 DESC, 1"
         ).fetchall()
     assert rows[0] == ("IRN", 14) and ("RUS", 6) in rows
+
+
+def test_the_article_text_is_kept_beside_its_result(tmp_path: Path, seeds) -> None:
+    text = "An article text, with spans into it."
+    with EventStore(tmp_path / "t.db") as store:
+        store.add_result(seeds["003"], extracted_at=AT, text=text)
+        assert store.article_text(seeds["003"].article.sha256) == text
+        store.add_result(seeds["003"], extracted_at=AT, text=text + " Again.")  # --force replaces it
+        assert store.article_text(seeds["003"].article.sha256) == text + " Again."
+        assert store.article_text("missing") is None
