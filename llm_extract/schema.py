@@ -14,7 +14,7 @@ with no drug item.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -79,8 +79,32 @@ class Domain(StrEnum):
     other = "other"
 
 
+def _compact_schema(schema: dict[str, Any]) -> None:
+    """Make the schema sent with every call shorter without changing what it allows.
+
+    Drops the properties' auto-generated titles ("Evidence" for `evidence`) and defaults, and
+    writes a nullable scalar as `{"type": ["string", "null"]}` instead of an `anyOf`. They
+    cost prompt tokens on every call and tell the model nothing the property names and the
+    `required` list do not. (The models' own titles stay: the tool is named after the top one.)
+    """
+    for name, prop in schema.get("properties", {}).items():
+        prop.pop("title", None)
+        prop.pop("default", None)  # optional fields are not in "required": the default adds nothing
+        options = prop.get("anyOf")
+        if (
+            isinstance(options, list)
+            and len(options) == 2
+            and options[1] == {"type": "null"}
+            and isinstance(options[0].get("type"), str)
+        ):
+            # {"anyOf": [{"type": "string"}, {"type": "null"}]} → {"type": ["string", "null"]}
+            merged = {**options[0], "type": [options[0]["type"], "null"]}
+            del prop["anyOf"]
+            schema["properties"][name] = {**merged, **prop}
+
+
 class _Mention(BaseModel):
-    model_config = ConfigDict(extra="ignore", use_enum_values=False)
+    model_config = ConfigDict(extra="ignore", use_enum_values=False, json_schema_extra=_compact_schema)
 
 
 class Party(_Mention):
