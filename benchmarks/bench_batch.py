@@ -25,7 +25,16 @@ from pathlib import Path
 def corpus(cache: Path, n: int) -> tuple[Path, Path]:
     from llm_extract.testing import synthetic_corpus
 
+    from llm_extract import Extractor
+
     articles, replay = cache / "articles", cache / "replay"
+    version = Extractor(mode="replay", replay_dir=replay).prompts.version
+    marker = cache / "prompt_version"
+    if marker.exists() and marker.read_text() != version:  # recordings of another prompt: remake
+        shutil.rmtree(articles, ignore_errors=True)
+        shutil.rmtree(replay, ignore_errors=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    marker.write_text(version)
     have = len(list(articles.glob("*.txt"))) if articles.exists() else 0
     if have < n:
         started = time.perf_counter()

@@ -176,9 +176,11 @@ def _logging(console: Console, *, quiet: bool, verbose: int) -> None:
     level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     handler = RichHandler(console=console, show_path=False, show_time=verbose > 0)
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
-    if verbose < 2:  # the HTTP libraries' own chatter only at -vv
-        for name in ("httpx", "httpx2", "openai", "instructor"):
+    if verbose < 2:  # the libraries' own chatter only at -vv
+        for name in ("httpx", "httpx2", "openai"):
             logging.getLogger(name).setLevel(max(level, logging.WARNING))
+        # instructor logs every failed attempt at ERROR; we report each failure once, ourselves
+        logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
 def _count_inputs(paths: list[Path]) -> int | None:
