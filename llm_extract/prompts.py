@@ -11,7 +11,8 @@ A task's prompt directory holds:
   drift from the schema.
 
 `PromptSet.version` is the first 12 hex digits of a sha256 over every file of the directory
-(names and bytes): any edit to a template gives a new version, stored on every record.
+(names and bytes) and the JSON schema the model fills: any edit to a template or to the
+schema gives a new version, stored on every record.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class PromptSet:
         except jinja2.TemplateError as exc:
             where = getattr(exc, "filename", None) or directory
             raise PromptError(f"{where}: {exc}") from exc
-        return cls(directory=directory, version=_version(directory), system=system, _user_template=user_template)
+        version = _version(directory, response_model.model_json_schema())
+        return cls(directory=directory, version=version, system=system, _user_template=user_template)
 
     def messages(
         self, text: str, *, published: date | None = None, part: tuple[int, int] | None = None
@@ -100,8 +102,8 @@ def _load_example(directory: Path, response_model: type[BaseModel]) -> dict[str,
     return {"article": article, "output": json.dumps(output, ensure_ascii=False)}
 
 
-def _version(directory: Path) -> str:
-    digest = hashlib.sha256()
+def _version(directory: Path, schema: dict[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(schema, sort_keys=True).encode())
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         digest.update(path.relative_to(directory).as_posix().encode())
         digest.update(b"\0")

@@ -1,0 +1,713 @@
+"""One self-contained HTML report of an output directory: overview, tables, charts, evidence.
+
+`write_report(out_dir)` reads the event store (`OUT/extract.db`) and writes
+`OUT/report.html`, a single file that opens offline in any browser: its CSS, its small
+vanilla JavaScript and its charts (inline SVG) are inside it, and it references nothing
+outside itself (no `src`, `href` or `url()` to another file or to the network; the
+article's `url`, when there is one, is shown as text, never as a link).
+
+What it shows:
+
+- **Overview**: counts (articles, agreements, seizures, canonical events, rejected and
+  flagged records, failures, tokens, estimated cost); a table of agreements (parties with
+  their ISO3 codes and emoji flags, instrument type, status, date, domains, number of
+  sources = mentions of the record's canonical event) and one of seizures (drug, UNODC group,
+  kg or count, country, place, date, agency, sources), both sortable (click a header) and
+  filterable (a text box, and a select for the status / drug group); a timeline of the
+  canonical events by date (a bar for a date known only to the month or the year), and the
+  total kg seized by drug group (each canonical event counted once, as in `llm-extract
+  stats`); the rejected records and the failures with their reasons.
+- **Per article** (collapsed by default, in `<details>`): the article text with every
+  evidence span highlighted (agreements and seizures in two colours; a passage that several
+  records cite is striped and belongs to all of them); clicking (or Enter on) a highlight
+  opens a side panel with the record: its fields, flags, grounding and every span with its
+  text; hovering one lights up every passage of the same record. The rejected and flagged
+  records are listed with their reasons.
+
+**The article text.** Results do not contain the text, only its sha256. The report takes it,
+in order, from the store (an `article_texts` table, when a migration adds one), from the
+article's `source` path (under `articles_root` first, then the `source` itself, relative to
+the current directory; `path.jsonl:N` reads line N), and, for what is still missing, from a
+single scan of `articles_root` (any input `llm-extract run` accepts, matched by sha256, so
+JSONL articles with their own ids are found too). A text is used only when its sha256 is the
+one extracted, so every span offset is right; otherwise the article's records are listed
+without the text, and the report says why.
+
+**Escaping.** Article text and every value the model wrote are untrusted. The page is a
+Jinja2 template with autoescape on, so every text node and attribute value is HTML-escaped;
+the text is cut into segments in Python (`text[start:end]`, Python string indices as the
+spans are) and each segment is escaped on its own. The records shown in the side panel are
+JSON inside `<script type="application/json">` with `<`, `>`, `&` (and U+2028/U+2029)
+written as `\\u003c`..., so no `</script>` can close the block; the script builds the panel
+with `textContent` only (never `innerHTML`). Element ids are generated (`art-12`), never
+taken from the data.
+
+**Size.** About 2.2 KB per article of page furniture, plus the article text (once, escaped:
+about its own size), about 60 bytes per highlighted segment, and about 1.5 KB per record
+(table row, record card and side-panel JSON): roughly 6-8 KB for a typical 3-4 KB news article
+with three records, so about 7 MB for 1,000 articles and 70 MB for 10,000. The page is
+written as a stream (the articles are read from the store one at a time), so memory stays
+flat; articles are collapsed, so a browser lays out only the overview until one is opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .articles import article_from_json, iter_articles, read_article
+from .errors import InputError, LLMExtractError
+from .store import EventStore
+
+__all__ = ["REPORT_FILE", "json_for_script", "segments", "write_report"]
+
+#: The report's file name in an output directory.
+REPORT_FILE = "report.html"
+
+_STORE_FILE = "extract.db"  # batch.STORE_FILE (not imported: batch pulls in the pipeline)
+_ASSETS = "report_assets"
+
+
+# -- small helpers ---------------------------------------------------------------------------------
+_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
+
+
+def json_for_script(value: Any) -> Markup:
+    """JSON safe to put inside `<script type="application/json">`: no `<`, `>`, `&` in it.
+
+    They are written as JSON escapes (`\\u003c`), which `JSON.parse` reads back as the same
+    characters, so `</script>` or `<!--` in the data can never end the block.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return Markup(_JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group()], text))
+
+
+@lru_cache(maxsize=512)
+def _flag(iso3: str | None) -> str:
+    """The emoji flag of an ISO 3166-1 alpha-3 code ('' when there is none)."""
+    if not iso3:
+        return ""
+    import pycountry
+
+    country = pycountry.countries.get(alpha_3=iso3.upper())
+    alpha2 = getattr(country, "alpha_2", None)
+    if not alpha2:
+        return ""
+    return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in alpha2.upper())
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return ""
+    text = f"{value:,.3f}".rstrip("0").rstrip(".")
+    return text if text != "-0" else "0"
+
+
+def _period(date_iso: str | None) -> tuple[date, date] | None:
+    """The first and last day an ISO date of any precision (YYYY, YYYY-MM, YYYY-Www, day) covers."""
+    if not date_iso:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}", date_iso):
+            y = int(date_iso)
+            return date(y, 1, 1), date(y, 12, 31)
+        if m := re.fullmatch(r"(\d{4})-W(\d{2})", date_iso):
+            start = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+            return start, start + timedelta(days=6)
+        if m := re.fullmatch(r"(\d{4})-(\d{2})", date_iso):
+            y, mo = int(m[1]), int(m[2])
+            start = date(y, mo, 1)
+            end = date(y + (mo == 12), mo % 12 + 1, 1) - timedelta(days=1)
+            return start, end
+        day = date.fromisoformat(date_iso[:10])
+        return day, day
+    except ValueError:
+        return None
+
+
+# -- highlighted segments ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Segment:
+    """A run of the article text: `text[offset:offset + len(text)]`, cited by `records` (ids)."""
+
+    offset: int
+    text: str
+    records: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+
+def segments(text: str, spans: Iterable[tuple[int, int, str, str]]) -> list[Segment]:
+    """Cut `text` into non-overlapping segments at every span boundary.
+
+    `spans` are `(start, end, kind, record_id)` (kind 'agreement' or 'seizure'); each segment
+    lists the records whose spans cover it, in the order first given, so overlapping spans
+    become segments that belong to several records. Spans out of range are clipped, empty
+    ones ignored. Joining the segments' texts gives `text` back.
+    """
+    n = len(text)
+    clean: list[tuple[int, int, str, str]] = []
+    for start, end, kind, rid in spans:
+        s, e = max(0, min(int(start), n)), max(0, min(int(end), n))
+        if e > s:
+            clean.append((s, e, kind, rid))
+    cuts = sorted({0, n, *(s for s, _, _, _ in clean), *(e for _, e, _, _ in clean)})
+    out: list[Segment] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        if b <= a:
+            continue
+        covering = [(kind, rid) for s, e, kind, rid in clean if s <= a and b <= e]
+        rids = tuple(dict.fromkeys(rid for _, rid in covering))
+        kinds = tuple(dict.fromkeys(kind for kind, _ in covering))
+        out.append(Segment(a, text[a:b], rids, kinds))
+    return out
+
+
+# -- reading the store -----------------------------------------------------------------------------------
+def _has_table(db: Any, name: str) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_JSONL_LINE = re.compile(r"^(?P<path>.+\.jsonl):(?P<line>\d+)$", re.IGNORECASE)
+
+
+class _Texts:
+    """Finds each article's text (see the module docstring), verified by sha256."""
+
+    def __init__(self, store: EventStore, articles_root: Path | None) -> None:
+        self.store = store
+        self.root = articles_root
+        self.stored = _has_table(store.connection, "article_texts")
+        self.scanned: dict[str, str] = {}
+
+    def candidates(self, source: str) -> list[Path]:
+        paths: list[Path] = []
+        if not source or source.startswith("<"):
+            return paths
+        src = Path(source)
+        if self.root is not None and self.root.is_dir() and not src.is_absolute():
+            paths += [self.root / src, self.root / src.name]
+        elif self.root is not None and self.root.is_dir():
+            paths.append(self.root / src.name)
+        paths.append(src)
+        return list(dict.fromkeys(paths))
+
+    def locatable(self, source: str) -> bool:
+        """Whether a file that may hold the article exists (cheap: no read)."""
+        m = _JSONL_LINE.match(source)
+        return any(p.is_file() for p in self.candidates(m["path"] if m else source))
+
+    def scan(self, wanted: set[str]) -> None:
+        """Read `articles_root` once, keeping the texts of the articles in `wanted` (sha256)."""
+        if self.root is None or not wanted or not self.root.exists():
+            return
+        for item in iter_articles([self.root]):
+            if not isinstance(item, InputError) and item.sha256 in wanted and item.sha256 not in self.scanned:
+                self.scanned[item.sha256] = item.text
+
+    def _from_source(self, source: str, sha: str) -> str | None:
+        m = _JSONL_LINE.match(source)
+        for path in self.candidates(m["path"] if m else source):
+            if not path.is_file():
+                continue
+            try:
+                if m:
+                    with path.open(encoding="utf-8-sig") as fh:
+                        for number, line in enumerate(fh, 1):
+                            if number == int(m["line"]):
+                                text = article_from_json(json.loads(line), source).text
+                                break
+                        else:
+                            continue
+                else:
+                    text = read_article(path).text
+            except (LLMExtractError, OSError, ValueError):
+                continue
+            if _sha256(text) == sha:
+                return text
+        return None
+
+    def get(self, sha: str, source: str) -> tuple[str | None, str]:
+        """The text and where it came from, or (None, why not)."""
+        if self.stored:
+            row = self.store.connection.execute("SELECT text FROM article_texts WHERE article_key = ?", (sha,)).fetchone()
+            if row is not None and _sha256(row[0]) == sha:
+                return row[0], "the store"
+        if sha in self.scanned:
+            return self.scanned.pop(sha), "articles root"
+        text = self._from_source(source, sha)
+        if text is not None:
+            return text, source
+        if self.locatable(source if not (m := _JSONL_LINE.match(source)) else m["path"]):
+            why = f"the file {source} has changed since it was extracted (its sha256 differs)"
+        else:
+            why = f"the text is not in the store and {source} was not found"
+        hint = "" if self.root is not None else "; pass the articles' directory (articles_root / --articles-root)"
+        return None, why + hint
+
+
+# -- rows for the overview ---------------------------------------------------------------------------------
+@dataclass
+class _Overview:
+    agreements: list[dict[str, Any]] = field(default_factory=list)
+    seizures: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    groups: Counter[str] = field(default_factory=Counter)
+    flagged: int = 0
+    articles: int = 0
+    anchors: dict[tuple[str, str], str] = field(default_factory=dict)  # (sha, record id) -> art-N
+    article_anchor: dict[str, str] = field(default_factory=dict)  # sha -> art-N
+    unlocatable: set[str] = field(default_factory=set)
+
+
+def _event_links(store: EventStore) -> dict[tuple[str, str, str], dict[str, Any]]:
+    db = store.connection
+    if not _has_table(db, "event_mentions"):
+        return {}
+    return {
+        (kind, key, rid): {"id": cid, "mentions": n_mentions, "articles": n_articles}
+        for kind, key, rid, cid, n_mentions, n_articles in db.execute(
+            "SELECT m.kind, m.article_key, m.record_id, e.id, e.n_mentions, e.n_articles"
+            " FROM event_mentions m JOIN canonical_events e ON e.id = m.canonical_id"
+        )
+    }
+
+
+def _parties(a: dict[str, Any]) -> list[dict[str, str]]:
+    return [
+        {"name": p.get("name") or "", "kind": str(p.get("kind") or ""), "iso3": p.get("iso3") or "", "flag": _flag(p.get("iso3"))}
+        for p in a.get("parties") or []
+    ]
+
+
+def _date_cell(r: dict[str, Any]) -> tuple[str, str]:
+    """(shown, sort key): the ISO date, else the date as written."""
+    iso, written = r.get("date_iso"), r.get("date")
+    if iso:
+        return iso, iso
+    return (written or ""), ""
+
+
+def _agreement_label(a: dict[str, Any]) -> str:
+    parties = " – ".join(p.get("iso3") or p.get("name") or "?" for p in a.get("parties") or [])
+    return f"{parties} {a.get('instrument_type', '')} ({a.get('status', '')})"
+
+
+def _item_text(it: dict[str, Any]) -> str:
+    qty = it.get("quantity")
+    written = " ".join(x for x in (_num(qty) if qty is not None else "", it.get("unit") or "", it.get("drug") or "") if x)
+    norm = []
+    if it.get("drug_name") and it.get("drug_name") != it.get("drug"):
+        norm.append(it["drug_name"])
+    if it.get("drug_group"):
+        norm.append(it["drug_group"])
+    for key, unit in (("kg", "kg"), ("count", "units"), ("litres", "l")):
+        if it.get(key) is not None:
+            norm.append(f"{_num(it[key])} {unit}")
+    return written + (f" → {', '.join(norm)}" if norm else "")
+
+
+def _seizure_label(s: dict[str, Any]) -> str:
+    items = s.get("items") or []
+    what = "; ".join(
+        " ".join(x for x in (_num(it.get("quantity")) if it.get("quantity") is not None else "", it.get("unit") or "", it.get("drug") or "") if x)
+        for it in items
+    )
+    return what + (f", {s['country']}" if s.get("country") else "")
+
+
+def _pass_overview(store: EventStore, links: dict[tuple[str, str, str], dict[str, Any]], texts: _Texts) -> _Overview:
+    ov = _Overview()
+    for n, raw in enumerate(store.iter_results(), 1):
+        r = json.loads(raw)
+        info = r["article"]
+        sha, anchor = info["sha256"], f"art-{n}"
+        ov.articles = n
+        ov.article_anchor[sha] = anchor
+        if not texts.stored and not texts.locatable(info.get("source") or ""):
+            ov.unlocatable.add(sha)
+        head = {"anchor": anchor, "article_id": info.get("id") or "", "title": r.get("title") or info.get("title") or info.get("source") or ""}
+        for a in r.get("agreements") or []:
+            ov.anchors[(sha, a["id"])] = anchor
+            ev = links.get(("agreement", sha, a["id"]))
+            shown, key = _date_cell(a)
+            ov.statuses[str(a.get("status") or "")] += 1
+            ov.flagged += bool(a.get("flags"))
+            ov.agreements.append(
+                {
+                    **head,
+                    "rid": a["id"],
+                    "parties": _parties(a),
+                    "instrument_type": a.get("instrument_type") or "",
+                    "status": a.get("status") or "",
+                    "date": shown,
+                    "date_key": key,
+                    "domains": [str(d) for d in a.get("domains") or []],
+                    "background": bool(a.get("is_background")),
+                    "sources": ev["mentions"] if ev else None,
+                    "event": ev["id"] if ev else "",
+                    "event_articles": ev["articles"] if ev else None,
+                    "grounding": a.get("grounding") or "",
+                    "flags": a.get("flags") or [],
+                }
+            )
+        for s in r.get("seizures") or []:
+            ov.anchors[(sha, s["id"])] = anchor
+            ev = links.get(("seizure", sha, s["id"]))
+            shown, key = _date_cell(s)
+            items = s.get("items") or []
+            groups = list(dict.fromkeys(str(it.get("drug_group") or "unrecognised") for it in items))
+            for g in groups:
+                ov.groups[g] += 1
+            ov.flagged += bool(s.get("flags"))
+            counts = [it["count"] for it in items if it.get("count") is not None]
+            litres = [it["litres"] for it in items if it.get("litres") is not None]
+            ov.seizures.append(
+                {
+                    **head,
+                    "rid": s["id"],
+                    "drugs": [
+                        {"written": it.get("drug") or "", "name": it.get("drug_name") or ""} for it in items
+                    ],
+                    "groups": groups,
+                    "kg": s.get("total_kg"),
+                    "count": sum(counts) if counts else None,
+                    "litres": sum(litres) if litres else None,
+                    "country": s.get("country") or "",
+                    "flag": _flag(s.get("country")),
+                    "place": s.get("place") or "",
+                    "date": shown,
+                    "date_key": key,
+                    "agency": s.get("seizing_agency") or "",
+                    "sources": ev["mentions"] if ev else None,
+                    "event": ev["id"] if ev else "",
+                    "event_articles": ev["articles"] if ev else None,
+                    "grounding": s.get("grounding") or "",
+                    "flags": s.get("flags") or [],
+                }
+            )
+        for rej in r.get("rejected") or []:
+            record = rej.get("record") or {}
+            ov.rejected.append(
+                {**head, "kind": rej.get("kind") or "", "reason": rej.get("reason") or "", "evidence": str(record.get("evidence") or "")}
+            )
+    return ov
+
+
+# -- charts ----------------------------------------------------------------------------------------------------
+_TL_WIDTH, _TL_LEFT, _TL_RIGHT, _TL_ROW, _TL_TOP = 960, 90, 20, 14, 28
+
+
+def _timeline(store: EventStore, ov: _Overview) -> dict[str, Any]:
+    """Canonical events placed on a time axis (else, before any merge, the records themselves)."""
+    db = store.connection
+    events: list[dict[str, Any]] = []
+    if _has_table(db, "canonical_events"):
+        for cid, kind, date_iso, precision, summary, n_mentions, key, rid in db.execute(
+            "SELECT id, kind, date_iso, date_precision, summary, n_mentions, rep_article_key, rep_record_id"
+            " FROM canonical_events ORDER BY date_iso, id"
+        ):
+            events.append({"id": cid, "kind": kind, "date_iso": date_iso, "precision": precision, "summary": summary,
+                           "mentions": n_mentions, "anchor": ov.anchors.get((key, rid), ""), "rid": rid})  # fmt: skip
+    if not events:  # no merge yet: one point per record
+        for kind, rows in (("agreement", ov.agreements), ("seizure", ov.seizures)):
+            for row in rows:
+                events.append({"id": row["rid"], "kind": kind, "date_iso": row["date_key"], "precision": None,
+                               "summary": row["rid"], "mentions": 1, "anchor": row["anchor"], "rid": row["rid"]})  # fmt: skip
+    dated = [(e, p) for e in events if (p := _period(e["date_iso"])) is not None]
+    undated = len(events) - len(dated)
+    if not dated:
+        return {"points": [], "ticks": [], "lanes": [], "height": 0, "width": _TL_WIDTH, "undated": undated, "total": len(events)}
+    lo = min(p[0] for _, p in dated)
+    hi = max(p[1] for _, p in dated)
+    lo, hi = date(lo.year, 1, 1), date(hi.year, 12, 31)
+    span = max((hi - lo).days, 1)
+    inner = _TL_WIDTH - _TL_LEFT - _TL_RIGHT
+
+    def x(d: date) -> float:
+        return round(_TL_LEFT + inner * (d - lo).days / span, 1)
+
+    years = hi.year - lo.year + 1
+    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000) if years / s <= 12)
+    ticks = [{"x": x(date(y, 1, 1)), "label": str(y)} for y in range(lo.year, hi.year + 1) if (y - lo.year) % step == 0]
+    if years == 1:
+        ticks += [{"x": x(date(lo.year, m, 1)), "label": date(lo.year, m, 1).strftime("%b")} for m in range(2, 13)]
+    points: list[dict[str, Any]] = []
+    lanes: list[dict[str, Any]] = []
+    y0 = _TL_TOP
+    for kind, label in (("agreement", "agreements"), ("seizure", "seizures")):
+        mine = sorted(((e, p) for e, p in dated if e["kind"] == kind), key=lambda ep: (ep[1][0], ep[0]["id"]))
+        rows_end: list[float] = []
+        placed = []
+        for e, (start, end) in mine:
+            x1, x2 = x(start), x(end)
+            row = next((i for i, last in enumerate(rows_end) if last + 8 <= x1), None)
+            if row is None:
+                if len(rows_end) < 12:
+                    rows_end.append(-1e9)
+                    row = len(rows_end) - 1
+                else:
+                    row = min(range(len(rows_end)), key=lambda i: rows_end[i])
+            rows_end[row] = max(x2, x1 + 6)
+            placed.append((e, x1, x2, row))
+        n_rows = max(len(rows_end), 1)
+        lanes.append({"label": label, "y": y0, "height": n_rows * _TL_ROW, "kind": kind, "count": len(mine)})
+        for e, x1, x2, row in placed:
+            cy = y0 + row * _TL_ROW + _TL_ROW / 2
+            points.append({**e, "x1": x1, "x2": x2, "cx": round((x1 + x2) / 2, 1), "cy": cy, "range": x2 - x1 > 3,
+                           "r": min(4 + (e["mentions"] or 1) - 1, 8)})  # fmt: skip
+        y0 += n_rows * _TL_ROW + 10
+    return {"points": points, "ticks": ticks, "lanes": lanes, "height": y0 + 4, "width": _TL_WIDTH,
+            "axis_y": y0 - 6, "undated": undated, "total": len(events), "left": _TL_LEFT}  # fmt: skip
+
+
+def _bars(by_group: Iterable[Any]) -> dict[str, Any]:
+    rows = sorted(((g.group, g.kg) for g in by_group if g.kg and g.kg > 0), key=lambda gk: (-gk[1], gk[0]))
+    width, left, right, bar = 960, 130, 110, 22
+    top = max((kg for _, kg in rows), default=0.0)
+    out = []
+    for i, (group, kg) in enumerate(rows):
+        w = (width - left - right) * kg / top if top else 0
+        out.append({"group": group, "kg": kg, "label": f"{_num(kg)} kg", "y": 6 + i * (bar + 6), "w": round(max(w, 1), 1)})
+    return {"rows": out, "width": width, "left": left, "bar": bar, "height": 12 + len(rows) * (bar + 6)}
+
+
+# -- per article ---------------------------------------------------------------------------------------------------
+def _fields_agreement(a: dict[str, Any], ev: dict[str, Any] | None) -> list[list[str]]:
+    parties = "; ".join(
+        f"{p.get('name')} ({', '.join(x for x in (str(p.get('kind') or ''), p.get('iso3') or '') if x)})"
+        for p in a.get("parties") or []
+    )
+    officials = "; ".join(
+        ", ".join(x for x in (o.get("name"), o.get("title"), o.get("organisation")) if x) for o in a.get("officials") or []
+    )
+    date_shown = " → ".join(x for x in (a.get("date") or "", a.get("date_iso") or "") if x)
+    if a.get("date_precision"):
+        date_shown += f" ({a['date_precision']})"
+    fields = [
+        ["parties", parties],
+        ["instrument type", str(a.get("instrument_type") or "")],
+        ["status", str(a.get("status") or "")],
+        ["date", date_shown],
+        ["domains", ", ".join(str(d) for d in a.get("domains") or [])],
+        ["officials", officials],
+        ["place", a.get("place") or ""],
+        ["background", "yes (recalls an earlier agreement)" if a.get("is_background") else "no"],
+        ["countries", ", ".join(a.get("countries") or [])],
+    ]
+    if ev:
+        fields.append(["canonical event", f"{ev['id']}: {ev['mentions']} mention(s) in {ev['articles']} article(s)"])
+    return [f for f in fields if f[1]]
+
+
+def _fields_seizure(s: dict[str, Any], ev: dict[str, Any] | None) -> list[list[str]]:
+    date_shown = " → ".join(x for x in (s.get("date") or "", s.get("date_iso") or "") if x)
+    if s.get("date_precision"):
+        date_shown += f" ({s['date_precision']})"
+    fields = [["item", _item_text(it)] for it in s.get("items") or []]
+    fields += [
+        ["total kg", _num(s.get("total_kg"))],
+        ["place", s.get("place") or ""],
+        ["country", s.get("country") or ""],
+        ["date", date_shown],
+        ["seizing agency", s.get("seizing_agency") or ""],
+        ["arrested", "" if s.get("arrested") is None else str(s["arrested"])],
+        ["origin", s.get("origin") or ""],
+        ["destination", s.get("destination") or ""],
+    ]
+    if ev:
+        fields.append(["canonical event", f"{ev['id']}: {ev['mentions']} mention(s) in {ev['articles']} article(s)"])
+    return [f for f in fields if f[1]]
+
+
+def _article_view(
+    raw: str, n: int, texts: _Texts, links: dict[tuple[str, str, str], dict[str, Any]]
+) -> dict[str, Any]:
+    r = json.loads(raw)
+    info = r["article"]
+    sha = info["sha256"]
+    text, where = texts.get(sha, info.get("source") or "")
+    records: dict[str, Any] = {}
+    cards: list[dict[str, Any]] = []
+    spans: list[tuple[int, int, str, str]] = []
+    for kind, key in (("agreement", "agreements"), ("seizure", "seizures")):
+        for rec in r.get(key) or []:
+            rid = str(rec["id"])
+            ev = links.get((kind, sha, rid))
+            label = _agreement_label(rec) if kind == "agreement" else _seizure_label(rec)
+            rec_spans = []
+            for i, sp in enumerate(rec.get("spans") or []):
+                start, end = int(sp["start"]), int(sp["end"])
+                rec_spans.append({"start": start, "end": end, "status": sp.get("status"), "score": sp.get("score"),
+                                  "own": i == 0, "text": text[start:end] if text is not None else None})  # fmt: skip
+                spans.append((start, end, kind, rid))
+            fields = _fields_agreement(rec, ev) if kind == "agreement" else _fields_seizure(rec, ev)
+            records[rid] = {
+                "id": rid,
+                "kind": kind,
+                "label": label,
+                "fields": fields,
+                "flags": list(rec.get("flags") or []),
+                "grounding": rec.get("grounding") or "",
+                "evidence": rec.get("evidence") or "",
+                "spans": rec_spans,
+            }
+            cards.append({"id": rid, "kind": kind, "label": label, "grounding": rec.get("grounding") or "",
+                          "flags": list(rec.get("flags") or []), "n_spans": len(rec_spans)})  # fmt: skip
+    segs = []
+    if text is not None:
+        for seg in segments(text, spans):
+            cls = " ".join(f"k-{k[0]}" for k in seg.kinds) + (" multi" if len(seg.records) > 1 else "")
+            title = "; ".join(f"{rid}: {records[rid]['label']}" for rid in seg.records)
+            segs.append({"offset": seg.offset, "text": seg.text, "rids": " ".join(seg.records), "cls": cls, "title": title})
+    rejected = []
+    for rej in r.get("rejected") or []:
+        record = rej.get("record") or {}
+        rejected.append({"kind": rej.get("kind") or "", "reason": rej.get("reason") or "", "evidence": str(record.get("evidence") or ""),
+                         "record": json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True)})  # fmt: skip
+    run = r.get("run") or {}
+    usage = run.get("usage") or {}
+    return {
+        "anchor": f"art-{n}",
+        "n": n,
+        "id": info.get("id") or "",
+        "key": sha,
+        "source": info.get("source") or "",
+        "url": info.get("url") or "",
+        "title": r.get("title") or info.get("title") or "",
+        "published": r.get("published_iso") or info.get("published") or "",
+        "published_source": r.get("published_source") or "",
+        "chars": info.get("chars"),
+        "model": run.get("model") or "",
+        "prompt_version": run.get("prompt_version") or "",
+        "mode": run.get("mode") or "",
+        "calls": run.get("calls"),
+        "reasks": run.get("reasks"),
+        "tokens": (usage.get("input_tokens") or 0) + (usage.get("output_tokens") or 0),
+        "cost": run.get("cost_usd"),
+        "chunks": r.get("chunks"),
+        "segments": segs if text is not None else None,
+        "text_from": where if text is not None else "",
+        "text_missing": where if text is None else "",
+        "cards": cards,
+        "n_agreements": sum(c["kind"] == "agreement" for c in cards),
+        "n_seizures": sum(c["kind"] == "seizure" for c in cards),
+        "flagged": [c for c in cards if c["flags"]],
+        "rejected": rejected,
+        "records_json": json_for_script(records),
+    }
+
+
+def _articles(store: EventStore, texts: _Texts, links: dict[tuple[str, str, str], dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for n, raw in enumerate(store.iter_results(), 1):
+        yield _article_view(raw, n, texts, links)
+
+
+# -- the page -----------------------------------------------------------------------------------------------------
+def _asset(name: str) -> str:
+    return resources.files("llm_extract").joinpath(_ASSETS, name).read_text(encoding="utf-8")
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(lambda name: _asset(name)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = _num
+    env.filters["thousands"] = lambda v: "" if v is None else f"{v:,}"
+    return env
+
+
+def _failures(store: EventStore) -> list[dict[str, Any]]:
+    rows = store.connection.execute(
+        "SELECT article_id, article_key, source, kind, message, attempts, last_output, at FROM failures ORDER BY id"
+    ).fetchall()
+    names = ("article_id", "article_key", "source", "kind", "message", "attempts", "last_output", "at")
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def write_report(
+    out_dir: Path,
+    dest: Path | None = None,
+    *,
+    articles_root: Path | None = None,
+    update_merge: bool = True,
+) -> Path:
+    """Write the HTML report of the output directory `out_dir`; return its path.
+
+    `dest` defaults to `out_dir/report.html`. `articles_root` is where to look for the
+    articles' texts when their `source` paths do not resolve from the current directory (a
+    directory or file of inputs, as given to `llm-extract run`). With `update_merge` (the
+    default) the canonical events are recomputed first when articles were added since the
+    last merge, as `export` does. Raises `StoreError` when `out_dir` has no store. The file
+    is written under a temporary name and renamed when complete.
+    """
+    from .export import stats
+    from .merge import merge_events, merge_is_current
+
+    out_dir = Path(out_dir)
+    dest = Path(dest) if dest is not None else out_dir / REPORT_FILE
+    with EventStore(out_dir / _STORE_FILE, create=False) as store:
+        if update_merge and not merge_is_current(store):
+            merge_events(store)
+        links = _event_links(store)
+        texts = _Texts(store, Path(articles_root) if articles_root is not None else None)
+        ov = _pass_overview(store, links, texts)
+        texts.scan(ov.unlocatable)
+        st = stats(store)
+        t = st.totals
+        modes = [m for (m,) in store.connection.execute("SELECT DISTINCT mode FROM articles ORDER BY mode")]
+        context = {
+            "title": f"llm-extract report: {out_dir.resolve().name}",
+            "out_dir": str(out_dir),
+            "totals": t,
+            "flagged": ov.flagged,
+            "events": t.agreement_events + t.seizure_events,
+            "modes": modes,
+            "replay_only": modes == ["replay"],
+            "agreements": ov.agreements,
+            "seizures": ov.seizures,
+            "statuses": sorted(ov.statuses),
+            "groups": sorted(ov.groups),
+            "rejected": ov.rejected,
+            "failures": _failures(store),
+            "timeline": _timeline(store, ov),
+            "bars": _bars(st.by_drug_group),
+            "articles": _articles(store, texts, links),
+            "n_articles": ov.articles,
+            "css": Markup(_asset("report.css")),  # our own files, without "</" (a test checks)
+            "js": Markup(_asset("report.js")),
+        }
+        template = _environment().get_template("report.html.j2")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".tmp")
+        try:
+            with tmp.open("w", encoding="utf-8", newline="\n") as fh:
+                for chunk in template.generate(**context):
+                    fh.write(chunk)
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return dest
