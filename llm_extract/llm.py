@@ -142,11 +142,24 @@ class ModelClient:
         )
         self._instructor_mode = instructor.Mode.TOOLS if settings.call_mode == "tools" else instructor.Mode.JSON
         self._instructor = instructor
+        self._wrapped: dict[type[BaseModel], type[BaseModel]] = {}
         # model calls in flight on this loop (chunks of one article count separately)
         self._slots = asyncio.Semaphore(settings.concurrency)
 
     async def aclose(self) -> None:
         await self._openai.close()
+
+    def _prepared(self, response_model: type[M]) -> type[M]:
+        """The response model wrapped once as instructor's `ResponseSchema`.
+
+        Given a plain pydantic class, instructor wraps it in a new class on every call, so its
+        (lru-cached) tool schema is generated again each time: the largest cost per article
+        by far. Wrapping once keeps the same tool name and schema, and the same validation.
+        """
+        prepared = self._wrapped.get(response_model)
+        if prepared is None:
+            prepared = self._wrapped[response_model] = self._instructor.response_schema(response_model)
+        return prepared  # type: ignore[return-value]
 
     async def fill(
         self,
@@ -176,8 +189,9 @@ class ModelClient:
 
             stats.turns += 1
             turn = stats.turns
-            body = _loggable(kwargs, prompt_version)
-            key = request_hash("chat/completions", _canonical_request(kwargs))
+            canonical = _canonical_request(kwargs)
+            key = request_hash("chat/completions", canonical)
+            body = _loggable(canonical, prompt_version)
             if self._cache is not None and (hit := self._cache.cached_response(key)) is not None:
                 completion = chat.ChatCompletion.model_validate(hit)
                 stats.calls += 1
@@ -220,6 +234,7 @@ class ModelClient:
             return completion
 
         patched = self._instructor.patch(create=create, mode=self._instructor_mode)
+        response_model = self._prepared(response_model)
         extra: dict[str, Any] = {}
         if settings.temperature is not None:
             extra["temperature"] = settings.temperature
@@ -295,9 +310,9 @@ def _canonical_request(kwargs: dict[str, Any]) -> dict[str, Any]:
     return _jsonable({k: v for k, v in kwargs.items() if k != "extra_headers"})
 
 
-def _loggable(kwargs: dict[str, Any], prompt_version: str) -> dict[str, Any]:
+def _loggable(canonical: dict[str, Any], prompt_version: str) -> dict[str, Any]:
     """The request for the calls log, the (long, fixed) system prompt replaced by a reference."""
-    body = _canonical_request(kwargs)
+    body = dict(canonical)
     messages = body.get("messages") or []
     if messages and isinstance(messages[0], dict) and messages[0].get("role") == "system" and prompt_version:
         body["messages"] = [{"role": "system", "content": {"$prompt": prompt_version}}, *messages[1:]]

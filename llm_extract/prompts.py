@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -33,13 +34,17 @@ __all__ = ["ARTICLE_CLOSE", "PromptSet", "fence_article"]
 ARTICLE_CLOSE = "</article>"
 
 
+_CLOSING_TAG = re.compile(r"<\s*/\s*(article\b[^>]*)>", re.IGNORECASE)
+
+
 def fence_article(text: str) -> str:
     """The article text, made safe to place between `<article>` and `</article>`.
 
-    A closing tag inside the article would end the data fence early, so it is written
-    `</ article>` instead (the only change ever made to the text).
+    A closing tag inside the article (in any case or spacing: `</ARTICLE>`, `< /article >`)
+    would end the data fence early, so it is written `</ article>` instead (the only change
+    ever made to the text).
     """
-    return text.replace(ARTICLE_CLOSE, "</ article>")
+    return _CLOSING_TAG.sub(lambda m: "</ " + m.group(1) + ">", text)
 
 
 @dataclass(frozen=True)

@@ -345,7 +345,7 @@ def _pass_overview(store: EventStore, links: dict[tuple[str, str, str], dict[str
         ov.article_anchor[sha] = anchor
         if not texts.stored and not texts.locatable(info.get("source") or ""):
             ov.unlocatable.add(sha)
-        head = {"anchor": anchor, "article_id": info.get("id") or "", "title": r.get("title") or info.get("title") or info.get("source") or ""}
+        head = {"anchor": anchor, "art_n": n, "article_id": info.get("id") or "", "title": r.get("title") or info.get("title") or info.get("source") or ""}
         for a in r.get("agreements") or []:
             ov.anchors[(sha, a["id"])] = anchor
             ev = links.get(("agreement", sha, a["id"]))
@@ -414,7 +414,7 @@ def _pass_overview(store: EventStore, links: dict[tuple[str, str, str], dict[str
 
 
 # -- charts ----------------------------------------------------------------------------------------------------
-_TL_WIDTH, _TL_LEFT, _TL_RIGHT, _TL_ROW, _TL_TOP = 960, 90, 20, 14, 28
+_TL_WIDTH, _TL_LEFT, _TL_RIGHT, _TL_ROW, _TL_TOP = 960, 130, 20, 14, 28
 
 
 def _timeline(store: EventStore, ov: _Overview) -> dict[str, Any]:
@@ -640,6 +640,18 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+def _csp_hash(script: str) -> str:
+    """The Content-Security-Policy source that allows exactly this inline script, and nothing else.
+
+    With it, no inline event handler (`onerror=...`) and no other inline or external script
+    can run, even if some markup escaped the escaping.
+    """
+    import base64
+    import hashlib
+
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+
+
 def _failures(store: EventStore) -> list[dict[str, Any]]:
     rows = store.connection.execute(
         "SELECT article_id, article_key, source, kind, message, attempts, last_output, at FROM failures ORDER BY id"
@@ -678,6 +690,7 @@ def write_report(
         texts.scan(ov.unlocatable)
         st = stats(store)
         t = st.totals
+        js = "\n" + _asset("report.js")
         modes = [m for (m,) in store.connection.execute("SELECT DISTINCT mode FROM articles ORDER BY mode")]
         context = {
             "title": f"llm-extract report: {out_dir.resolve().name}",
@@ -698,7 +711,8 @@ def write_report(
             "articles": _articles(store, texts, links),
             "n_articles": ov.articles,
             "css": Markup(_asset("report.css")),  # our own files, without "</" (a test checks)
-            "js": Markup(_asset("report.js")),
+            "js": Markup(js),
+            "script_hash": _csp_hash(js),
         }
         template = _environment().get_template("report.html.j2")
         dest.parent.mkdir(parents=True, exist_ok=True)

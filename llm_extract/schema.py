@@ -13,6 +13,7 @@ with no drug item.
 
 from __future__ import annotations
 
+import copy
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -105,6 +106,23 @@ def _compact_schema(schema: dict[str, Any]) -> None:
 
 class _Mention(BaseModel):
     model_config = ConfigDict(extra="ignore", use_enum_values=False, json_schema_extra=_compact_schema)
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        """Pydantic's JSON schema, computed once per class and arguments.
+
+        instructor asks for the tool schema on every call, and generating it takes longer
+        than everything else we do per article; the schema of a class never changes.
+        """
+        key = (cls, args, tuple(sorted(kwargs.items(), key=lambda kv: kv[0])))
+        cached = _SCHEMAS.get(key)
+        if cached is None:
+            cached = _SCHEMAS[key] = super().model_json_schema(*args, **kwargs)
+        return copy.deepcopy(cached)
+
+
+#: Generated JSON schemas, by (class, arguments) of `model_json_schema`.
+_SCHEMAS: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 class Party(_Mention):
