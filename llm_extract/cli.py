@@ -113,7 +113,7 @@ def run(
         raise typer.BadParameter("must be 'tools' or 'json'", param_hint="--call-mode")
     missing = [str(p) for p in paths if str(p) != "-" and not p.exists()]
     if missing:
-        console.print(f"[red]error:[/red] no such file or directory: {', '.join(missing)}")
+        console.print(f"[red]error:[/red] no such file or directory: {_escape(', '.join(missing))}", highlight=False)
         raise typer.Exit(EXIT_USAGE)
 
     from .articles import iter_articles
@@ -142,13 +142,13 @@ def run(
         )
         extractor = Extractor(settings=settings)
     except (ConfigError, PromptError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {_escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
 
     items = iter_articles(paths)
     first = next(items, None)
     if first is None:
-        console.print(f"[red]error:[/red] no .txt or .md articles under {', '.join(map(str, paths))}")
+        console.print(f"[red]error:[/red] no articles (.txt, .md, .html, .jsonl) under {_escape(', '.join(map(str, paths)))}", highlight=False)
         raise typer.Exit(EXIT_USAGE)
 
     def chain():  # type: ignore[no-untyped-def]
@@ -243,7 +243,10 @@ def _open_store(outdir: Path):  # type: ignore[no-untyped-def]
     try:
         return EventStore(outdir / STORE_FILE, create=False)
     except StoreError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc} (is {outdir} an output directory of `llm-extract run`?)")
+        Console(stderr=True).print(
+            f"[red]error:[/red] {_escape(str(exc))} (is {_escape(str(outdir))} an output directory of `llm-extract run`?)",
+            highlight=False,
+        )
         raise typer.Exit(EXIT_USAGE) from None
 
 
@@ -333,9 +336,45 @@ def serve(
             allow_remote=allow_remote,
         )
     except ConfigError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        Console(stderr=True).print(f"[red]error:[/red] {_escape(str(exc))}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from None
     run_server(config)
+
+
+@app.command("eval")
+def eval_command(
+    outdirs: Annotated[list[Path], typer.Argument(help="Output directories of `llm-extract run` (their records.jsonl), scored side by side.")],
+    gold: Annotated[Path, typer.Option("--gold", help="Directory of gold annotation files (format: fixtures/gold/README.md).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Score runs against gold annotations: precision, recall, F1 and per-field accuracy."""
+    from rich.console import Console
+
+    from .errors import LLMExtractError
+    from .evaluate import evaluate, render_report
+
+    err = Console(stderr=True)
+    try:
+        report = evaluate(gold, outdirs)
+    except LLMExtractError as exc:
+        err.print(f"[red]error:[/red] {_escape(str(exc))}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None
+    for run_result in report.runs:
+        for warning in run_result.warnings:
+            err.print(f"[yellow]warning:[/yellow] {_escape(warning)}", highlight=False)
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+        return
+    console = Console()
+    for table in render_report(report):
+        console.print(table)
+
+
+def _escape(text: str) -> str:
+    """Text from files, models and errors, made safe to print with rich markup on."""
+    from rich.markup import escape
+
+    return escape(text)
 
 
 def _call_mode(value: str) -> CallMode:
@@ -346,7 +385,7 @@ def _report(console: Console, summary: BatchSummary, out: Path, *, quiet: bool, 
     from rich.table import Table
 
     for failure in summary.failures:
-        console.print(f"[red]failed[/red] [{failure.kind}] {failure.message}", markup=True, highlight=False)
+        console.print(f"[red]failed[/red] {_escape(f'[{failure.kind}]')} {_escape(failure.message)}", highlight=False)
     if quiet:
         return
     table = Table(show_header=False)

@@ -35,7 +35,7 @@ Matching records (within one article, agreements with agreements, seizures with 
 3. **Assignment.** One-to-one, maximising first the number of matched pairs, then the total
    pair score: an exact maximum-weight assignment (Hungarian algorithm) with weight
    `B + score` for candidate pairs, where `B` exceeds any possible total score. It is
-   deterministic: ties go to the earlier gold record and the earlier prediction.
+   deterministic (no randomness, no dependence on anything but the two lists and their order).
 
 Matched pairs are true positives; unmatched predictions false positives; unmatched gold
 records false negatives. Precision, recall and F1 are micro-averaged over every gold article
@@ -83,6 +83,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "AGREEMENT_FIELDS",
+    "PRF",
     "SEIZURE_FIELDS",
     "ArticleScore",
     "EvalReport",
@@ -95,7 +96,6 @@ __all__ = [
     "GoldSeizure",
     "KindResult",
     "KindScores",
-    "PRF",
     "RecordMatch",
     "RunScore",
     "date_matches",
@@ -723,6 +723,10 @@ def evaluate(gold_dir: Path, run_dirs: Sequence[Path]) -> EvalReport:
     for run in runs:
         if labels.count(run.label) > 1:  # same model and prompt: tell the runs apart by directory
             run.label = f"{Path(run.run_dir).name or run.run_dir}: {run.label}"
+    labels = [r.label for r in runs]
+    for number, run in enumerate(runs, start=1):
+        if labels.count(run.label) > 1:  # the same directory name (or the same run) twice
+            run.label = f"{run.label} #{number}"
     return EvalReport(
         gold_dir=str(gold_dir),
         gold_articles=len(golds),
