@@ -96,6 +96,7 @@ def run(
         Optional[float], typer.Option("--max-cost", min=0, help="Stop starting new articles once the estimated cost (USD) reaches this.")
     ] = None,
     prices: Annotated[Optional[Path], typer.Option("--prices", help="JSON price table (USD per 1M tokens) overriding the defaults.")] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write OUT/report.html.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")] = 0,
 ) -> None:
@@ -113,7 +114,7 @@ def run(
         raise typer.BadParameter("must be 'tools' or 'json'", param_hint="--call-mode")
     missing = [str(p) for p in paths if str(p) != "-" and not p.exists()]
     if missing:
-        console.print(f"[red]error:[/red] no such file or directory: {_escape(', '.join(missing))}", highlight=False)
+        console.print(f"[red]error:[/red] no such file or directory: {_escape(', '.join(missing))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
 
     from .articles import iter_articles
@@ -142,13 +143,13 @@ def run(
         )
         extractor = Extractor(settings=settings)
     except (ConfigError, PromptError) as exc:
-        console.print(f"[red]error:[/red] {_escape(str(exc))}", highlight=False)
+        console.print(f"[red]error:[/red] {_escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
 
     items = iter_articles(paths)
     first = next(items, None)
     if first is None:
-        console.print(f"[red]error:[/red] no articles (.txt, .md, .html, .jsonl) under {_escape(', '.join(map(str, paths)))}", highlight=False)
+        console.print(f"[red]error:[/red] no articles (.txt, .md, .html, .jsonl) under {_escape(', '.join(map(str, paths)))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
 
     def chain():  # type: ignore[no-untyped-def]
@@ -165,7 +166,23 @@ def run(
             run_batch(extractor, chain(), out, concurrency=settings.concurrency, force=force, max_cost_usd=max_cost, on_done=on_done)
         )
     _report(console, summary, out, quiet=quiet, mode=extractor.mode)
+    if not no_report:
+        _write_html_report(console, out, quiet=quiet)
     raise typer.Exit(EXIT_FAILURES if summary.failed else EXIT_OK)
+
+
+def _write_html_report(console: Console, out: Path, *, quiet: bool) -> None:
+    """OUT/report.html after a run; a failure to write it is a warning, never a lost run."""
+    from .errors import LLMExtractError
+    from .report import write_report
+
+    try:
+        path = write_report(out)
+    except (LLMExtractError, OSError) as exc:
+        console.print(f"[yellow]warning:[/yellow] report not written: {_escape(str(exc))}", highlight=False, soft_wrap=True)
+        return
+    if not quiet:
+        console.print(f"report: {_escape(str(path))}", highlight=False, soft_wrap=True)
 
 
 def _logging(console: Console, *, quiet: bool, verbose: int) -> None:
@@ -246,6 +263,7 @@ def _open_store(outdir: Path):  # type: ignore[no-untyped-def]
         Console(stderr=True).print(
             f"[red]error:[/red] {_escape(str(exc))} (is {_escape(str(outdir))} an output directory of `llm-extract run`?)",
             highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(EXIT_USAGE) from None
 
@@ -280,6 +298,35 @@ def export_command(
         paths = export(store, to or outdir / "export", format, excel_bom=excel, escape_formulas=excel)  # type: ignore[arg-type]
     for path in paths:
         typer.echo(str(path))
+
+
+@app.command("report")
+def report_command(
+    outdir: Annotated[Path, typer.Argument(help="An output directory of `llm-extract run`.")],
+    output: Annotated[
+        Optional[Path], typer.Option("--output", "-o", help="The HTML file to write. [default: OUTDIR/report.html]")
+    ] = None,
+    articles_root: Annotated[
+        Optional[Path],
+        typer.Option("--articles-root", help="Where the articles are, for results stored without their text (stores before v4)."),
+    ] = None,
+) -> None:
+    """Write one self-contained HTML page (opens offline): tables, charts, highlighted evidence."""
+    from rich.console import Console
+
+    from .errors import StoreError
+    from .report import write_report
+
+    try:
+        path = write_report(outdir, output, articles_root=articles_root)
+    except StoreError as exc:
+        Console(stderr=True).print(
+            f"[red]error:[/red] {_escape(str(exc))} (is {_escape(str(outdir))} an output directory of `llm-extract run`?)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_USAGE) from None
+    typer.echo(str(path))
 
 
 @app.command()
@@ -336,7 +383,7 @@ def serve(
             allow_remote=allow_remote,
         )
     except ConfigError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {_escape(str(exc))}", highlight=False)
+        Console(stderr=True).print(f"[red]error:[/red] {_escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
     run_server(config)
 
@@ -357,11 +404,11 @@ def eval_command(
     try:
         report = evaluate(gold, outdirs)
     except LLMExtractError as exc:
-        err.print(f"[red]error:[/red] {_escape(str(exc))}", highlight=False)
+        err.print(f"[red]error:[/red] {_escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None
     for run_result in report.runs:
         for warning in run_result.warnings:
-            err.print(f"[yellow]warning:[/yellow] {_escape(warning)}", highlight=False)
+            err.print(f"[yellow]warning:[/yellow] {_escape(warning)}", highlight=False, soft_wrap=True)
     if as_json:
         typer.echo(report.model_dump_json(indent=2))
         return
@@ -385,7 +432,7 @@ def _report(console: Console, summary: BatchSummary, out: Path, *, quiet: bool, 
     from rich.table import Table
 
     for failure in summary.failures:
-        console.print(f"[red]failed[/red] {_escape(f'[{failure.kind}]')} {_escape(failure.message)}", highlight=False)
+        console.print(f"[red]failed[/red] {_escape(f'[{failure.kind}]')} {_escape(failure.message)}", highlight=False, soft_wrap=True)
     if quiet:
         return
     table = Table(show_header=False)
