@@ -301,7 +301,8 @@ async def _work(
                     log.exception("unexpected error on %s", item.source)
                     fail(item, _unexpected(item, exc), calls)
                 else:
-                    store.add_result(result, calls=calls, extracted_at=_now(), text=item.text)  # committed first,
+                    # committed first (in a thread: SQLite releases the GIL, the loop goes on),
+                    await asyncio.to_thread(store.add_result, result, calls=calls, extracted_at=_now(), text=item.text)
                     records.write_line(result.model_dump_json())  # then the JSONL line
                     done.add(item.sha256)
                     summary.add_result(result)
