@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,23 +22,11 @@ from pathlib import Path
 
 
 def corpus(cache: Path, n: int) -> tuple[Path, Path]:
-    from llm_extract.testing import synthetic_corpus
+    from llm_extract.testing import cached_corpus
 
-    from llm_extract import Extractor
-
-    articles, replay = cache / "articles", cache / "replay"
-    version = Extractor(mode="replay", replay_dir=replay).prompts.version
-    marker = cache / "prompt_version"
-    if marker.exists() and marker.read_text() != version:  # recordings of another prompt: remake
-        shutil.rmtree(articles, ignore_errors=True)
-        shutil.rmtree(replay, ignore_errors=True)
-    cache.mkdir(parents=True, exist_ok=True)
-    marker.write_text(version)
-    have = len(list(articles.glob("*.txt"))) if articles.exists() else 0
-    if have < n:
-        started = time.perf_counter()
-        synthetic_corpus(n - have, articles, replay, start=have)
-        print(f"made {n - have:,} synthetic articles and recordings in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    started = time.perf_counter()
+    articles, replay = cached_corpus(cache, n)
+    print(f"corpus of {n:,} synthetic articles ready in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return articles, replay
 
 
@@ -68,10 +55,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--cache", type=Path, default=Path(__file__).parent / ".cache" / "batch")
-    parser.add_argument("--fresh", action="store_true", help="remake the synthetic corpus")
     args = parser.parse_args()
-    if args.fresh and args.cache.exists():
-        shutil.rmtree(args.cache)
     articles, replay = corpus(args.cache, max(args.sizes))
     rows = []
     for n in sorted(args.sizes):

@@ -50,26 +50,6 @@ def start_server(replay: Path, latency_ms: float, jitter_ms: float = 0.0) -> tup
     raise SystemExit("the server did not start")
 
 
-def corpus(cache: Path, n: int) -> tuple[Path, Path]:
-    import shutil
-
-    from llm_extract import Extractor
-    from llm_extract.testing import synthetic_corpus
-
-    articles, replay = cache / "articles", cache / "replay"
-    version = Extractor(mode="replay", replay_dir=replay).prompts.version
-    marker = cache / "prompt_version"
-    if marker.exists() and marker.read_text() != version:
-        shutil.rmtree(articles, ignore_errors=True)
-        shutil.rmtree(replay, ignore_errors=True)
-    cache.mkdir(parents=True, exist_ok=True)
-    marker.write_text(version)
-    have = len(list(articles.glob("*.txt"))) if articles.exists() else 0
-    if have < n:
-        synthetic_corpus(n - have, articles, replay, start=have)
-    return articles, replay
-
-
 def ours(base_url: str, paths: list[Path], concurrency: int) -> float:
     """Seconds for `run_batch` over `paths` (a fresh output directory, nothing cached)."""
     from llm_extract import Extractor, ExtractorSettings, iter_articles, run_batch
@@ -130,7 +110,9 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
 
     need = max(args.concurrency) * max(args.rounds)
-    articles, replay = corpus(args.cache, need)
+    from llm_extract.testing import cached_corpus
+
+    articles, replay = cached_corpus(args.cache, need)
     paths = sorted(articles.glob("*.txt"))[:need]
     bodies = []
     for path in sorted(replay.glob("*.json")):

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
 
 import typer
 
@@ -250,8 +250,18 @@ def _progress(console: Console, paths: list[Path], *, quiet: bool) -> Iterator[C
         yield on_done
 
 
-def _open_store(outdir: Path):  # type: ignore[no-untyped-def]
+def _no_store(exc: Exception, outdir: Path) -> NoReturn:
     from rich.console import Console
+
+    Console(stderr=True).print(
+        f"[red]error:[/red] {_escape(str(exc))} (is {_escape(str(outdir))} an output directory of `llm-extract run`?)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _open_store(outdir: Path):  # type: ignore[no-untyped-def]
 
     from .batch import STORE_FILE
     from .errors import StoreError
@@ -260,12 +270,7 @@ def _open_store(outdir: Path):  # type: ignore[no-untyped-def]
     try:
         return EventStore(outdir / STORE_FILE, create=False)
     except StoreError as exc:
-        Console(stderr=True).print(
-            f"[red]error:[/red] {_escape(str(exc))} (is {_escape(str(outdir))} an output directory of `llm-extract run`?)",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(EXIT_USAGE) from None
+        _no_store(exc, outdir)
 
 
 @app.command()
@@ -312,7 +317,6 @@ def report_command(
     ] = None,
 ) -> None:
     """Write one self-contained HTML page (opens offline): tables, charts, highlighted evidence."""
-    from rich.console import Console
 
     from .errors import StoreError
     from .report import write_report
@@ -320,12 +324,7 @@ def report_command(
     try:
         path = write_report(outdir, output, articles_root=articles_root)
     except StoreError as exc:
-        Console(stderr=True).print(
-            f"[red]error:[/red] {_escape(str(exc))} (is {_escape(str(outdir))} an output directory of `llm-extract run`?)",
-            highlight=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(EXIT_USAGE) from None
+        _no_store(exc, outdir)
     typer.echo(str(path))
 
 

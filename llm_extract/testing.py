@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-__all__ = ["synthetic_article", "synthetic_corpus"]
+__all__ = ["cached_corpus", "synthetic_article", "synthetic_corpus"]
 
 _DRUGS = [("heroin", "kilograms"), ("opium", "kilograms"), ("methamphetamine", "kilograms"), ("hashish", "kilograms"),
           ("captagon", "pills"), ("morphine", "kilograms"), ("crystal meth", "kilograms"), ("tramadol", "tablets")]
@@ -144,3 +144,27 @@ def synthetic_corpus(n: int, articles_dir: Path, replay_dir: Path, *, model: str
 
     asyncio.run(record_all())
     return paths
+
+
+def cached_corpus(cache: Path, n: int) -> tuple[Path, Path]:
+    """At least `n` synthetic articles and recordings in `cache` (articles/, replay/), made once.
+
+    The recordings depend on the prompt and schema: when their version changed since the
+    corpus was made, it is made again (replay would refuse stale recordings).
+    """
+    import shutil
+
+    from .pipeline import Extractor
+
+    articles, replay = cache / "articles", cache / "replay"
+    version = Extractor(mode="replay", replay_dir=replay).prompts.version
+    marker = cache / "prompt_version"
+    if not marker.exists() or marker.read_text() != version:
+        shutil.rmtree(articles, ignore_errors=True)
+        shutil.rmtree(replay, ignore_errors=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    marker.write_text(version)
+    have = len(list(articles.glob("*.txt"))) if articles.exists() else 0
+    if have < n:
+        synthetic_corpus(n - have, articles, replay, start=have)
+    return articles, replay

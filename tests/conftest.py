@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from helpers import ANSWERS, seed
+from helpers import ANSWERS, PREFIXES, REPLAY, seed
 
 @pytest.fixture
 def good_answer() -> dict[str, Any]:
@@ -26,3 +26,13 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never see the developer's key, base URL or llm_extract settings."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_EXTRACT_MODEL", "LLM_EXTRACT_REPLAY_DIR"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def seeds() -> dict[str, Any]:
+    """The five seed articles, extracted by replay (prefix → ArticleExtraction)."""
+    from llm_extract import Extractor
+    from llm_extract.articles import read_article
+
+    extractor = Extractor(mode="replay", replay_dir=REPLAY)
+    return {prefix: extractor.extract(read_article(seed(prefix))) for prefix in PREFIXES}

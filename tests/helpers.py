@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "fixtures" / "articles"
 REPLAY = ROOT / "fixtures" / "replay"
 ANSWERS = ROOT / "fixtures" / "answers"
+PREFIXES = ("000", "001", "002", "003", "004")
+AT = "2025-01-01T00:00:00+00:00"
 FAKE_KEY = "sk-test-FAKEKEY0123456789abcdefSECRET"
 
 

@@ -10,24 +10,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from llm_extract import ArticleExtraction, Extractor
-from llm_extract.articles import read_article
+from llm_extract import ArticleExtraction
 from llm_extract.export import EXPORT_TABLES, Stats, export, render_stats, stats
 from llm_extract.merge import merge_events, merge_is_current
 from llm_extract.records import Failure, RejectedRecord
 from llm_extract.store import EventStore
 
-from helpers import REPLAY, seed
-
-PREFIXES = ("000", "001", "002", "003", "004")
-AT = "2025-01-01T00:00:00+00:00"
-
-
-@pytest.fixture(scope="module")
-def seeds() -> dict[str, ArticleExtraction]:
-    extractor = Extractor(mode="replay", replay_dir=REPLAY)
-    return {prefix: extractor.extract(read_article(seed(prefix))) for prefix in PREFIXES}
-
+from helpers import AT
 
 def made_up(base: ArticleExtraction, tag: str, published_iso: str, **update) -> ArticleExtraction:
     sha = hashlib.sha256(tag.encode()).hexdigest()

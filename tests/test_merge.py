@@ -9,24 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llm_extract import ArticleExtraction, Extractor
-from llm_extract.articles import read_article
+from llm_extract import ArticleExtraction
 from llm_extract.merge import merge_events, merge_is_current, status_family
 from llm_extract.records import AgreementRecord, SeizureRecord
 from llm_extract.schema import AgreementStatus, InstrumentType
 from llm_extract.store import EventStore
 
-from helpers import REPLAY, seed
-
-PREFIXES = ("000", "001", "002", "003", "004")
-AT = "2025-01-01T00:00:00+00:00"
-
-
-@pytest.fixture(scope="module")
-def seeds() -> dict[str, ArticleExtraction]:
-    extractor = Extractor(mode="replay", replay_dir=REPLAY)
-    return {prefix: extractor.extract(read_article(seed(prefix))) for prefix in PREFIXES}
-
+from helpers import AT
 
 def report(
     base: ArticleExtraction,

@@ -15,22 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from llm_extract import ArticleExtraction, Extractor
-from llm_extract.articles import read_article
+from llm_extract import ArticleExtraction
 from llm_extract.records import ArticleInfo, CallRecord, Failure
 from llm_extract.store import MIGRATIONS, EventStore, StoreError, redact_secrets
 
-from helpers import REPLAY, ROOT, seed
-
-PREFIXES = ("000", "001", "002", "003", "004")
-AT = "2025-01-01T00:00:00+00:00"
-
-
-@pytest.fixture(scope="module")
-def seeds() -> dict[str, ArticleExtraction]:
-    extractor = Extractor(mode="replay", replay_dir=REPLAY)
-    return {prefix: extractor.extract(read_article(seed(prefix))) for prefix in PREFIXES}
-
+from helpers import AT, ROOT
 
 @pytest.fixture
 def store(tmp_path: Path):
