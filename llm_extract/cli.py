@@ -96,6 +96,9 @@ def run(
         Optional[float], typer.Option("--max-cost", min=0, help="Stop starting new articles once the estimated cost (USD) reaches this.")
     ] = None,
     prices: Annotated[Optional[Path], typer.Option("--prices", help="JSON price table (USD per 1M tokens) overriding the defaults.")] = None,
+    no_merge: Annotated[
+        bool, typer.Option("--no-merge", help="Skip the cross-article merge at the end (run `llm-extract merge OUT` later).")
+    ] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write OUT/report.html.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")] = 0,
@@ -163,7 +166,16 @@ def run(
         )
     with _progress(console, paths, quiet=quiet) as on_done:
         summary = asyncio.run(
-            run_batch(extractor, chain(), out, concurrency=settings.concurrency, force=force, max_cost_usd=max_cost, on_done=on_done)
+            run_batch(
+                extractor,
+                chain(),
+                out,
+                concurrency=settings.concurrency,
+                force=force,
+                max_cost_usd=max_cost,
+                merge=not no_merge,
+                on_done=on_done,
+            )
         )
     _report(console, summary, out, quiet=quiet, mode=extractor.mode)
     if not no_report:
