@@ -34,7 +34,19 @@ if TYPE_CHECKING:
     from .pipeline import Extractor
     from .store import EventStore
 
-__all__ = ["BatchSummary", "ERRORS_FILE", "RECORDS_FILE", "STORE_FILE", "run_batch"]
+__all__ = [
+    "BatchSummary",
+    "ERRORS_FILE",
+    "JsonlAppender",
+    "RECORDS_FILE",
+    "STORE_FILE",
+    "cut_torn_line",
+    "failure_of",
+    "keys_in",
+    "now_iso",
+    "run_batch",
+    "unexpected_failure",
+]
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +120,12 @@ class BatchSummary:
             self.cost_usd += spent
 
 
-class _JsonlAppender:
+class JsonlAppender:
     """Appends whole lines and flushes each one, so a finished result is on disk at once."""
 
     def __init__(self, path: Path, *, truncate: bool = False) -> None:
         if not truncate:
-            _cut_torn_line(path)
+            cut_torn_line(path)
         self._fh: IO[str] = path.open("w" if truncate else "a", encoding="utf-8")
 
     def write_line(self, line: str) -> None:
@@ -127,7 +139,7 @@ class _JsonlAppender:
         self._fh.close()
 
 
-def _cut_torn_line(path: Path) -> None:
+def cut_torn_line(path: Path) -> None:
     """Cut a last line left unfinished by a kill (everything after the last newline)."""
     try:
         size = path.stat().st_size
@@ -154,7 +166,7 @@ def _cut_torn_line(path: Path) -> None:
         fh.truncate(0)
 
 
-def _keys_in(path: Path) -> set[str]:
+def keys_in(path: Path) -> set[str]:
     """The article sha256 of every line of a records.jsonl."""
     keys: set[str] = set()
     if not path.exists():
@@ -168,11 +180,11 @@ def _keys_in(path: Path) -> set[str]:
     return keys
 
 
-def _now() -> str:
+def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _failure(item: Article | InputError, exc: LLMExtractError) -> Failure:
+def failure_of(item: Article | InputError, exc: LLMExtractError) -> Failure:
     if isinstance(item, Article):
         info = ArticleInfo(id=item.id, source=item.source, sha256=item.sha256, chars=len(item.text))
         source = item.source
@@ -188,8 +200,8 @@ def _failure(item: Article | InputError, exc: LLMExtractError) -> Failure:
     )
 
 
-def _unexpected(item: Article, exc: Exception) -> Failure:
-    failure = _failure(item, LLMExtractError(f"{item.source}: unexpected {type(exc).__name__}: {exc}"))
+def unexpected_failure(item: Article, exc: Exception) -> Failure:
+    failure = failure_of(item, LLMExtractError(f"{item.source}: unexpected {type(exc).__name__}: {exc}"))
     return failure.model_copy(update={"kind": "unexpected"})
 
 
@@ -225,8 +237,8 @@ async def run_batch(
             store.save_prompt(extractor.prompts.version, extractor.prompts.system)
         done = set() if force else store.done_keys()
         if not force:
-            _cut_torn_line(records_path)
-            missing = done - _keys_in(records_path)
+            cut_torn_line(records_path)
+            missing = done - keys_in(records_path)
             if missing:  # committed to the store, killed before the JSONL line was written
                 with records_path.open("a", encoding="utf-8") as fh:
                     for key in sorted(missing):
@@ -234,8 +246,8 @@ async def run_batch(
                         if text:
                             fh.write(text.strip() + "\n")
                 log.info("restored %d result(s) from the store into %s", len(missing), records_path)
-        records = _JsonlAppender(records_path, truncate=force)
-        errors = _JsonlAppender(out_dir / ERRORS_FILE, truncate=True)
+        records = JsonlAppender(records_path, truncate=force)
+        errors = JsonlAppender(out_dir / ERRORS_FILE, truncate=True)
         await _work(extractor, items, store, records, errors, summary, done, concurrency, max_cost_usd, on_done)
         records.close()
         errors.close()
@@ -255,8 +267,8 @@ async def _work(
     extractor: Extractor[Any],
     items: Iterable[Article | InputError],
     store: EventStore,
-    records: _JsonlAppender,
-    errors: _JsonlAppender,
+    records: JsonlAppender,
+    errors: JsonlAppender,
     summary: BatchSummary,
     done: set[str],
     concurrency: int | None,
@@ -280,14 +292,14 @@ async def _work(
     def fail(item: Article | InputError, failure: Failure, calls: list[CallRecord]) -> None:
         summary.failures.append(failure)
         summary.add_failed_calls(calls, cost_of)
-        store.add_failure(failure, calls=calls, at=_now())
+        store.add_failure(failure, calls=calls, at=now_iso())
         errors.write(failure.model_dump(mode="json"))
 
     async def worker() -> None:
         for item in iterator:  # shared iterator: each article goes to exactly one worker
             summary.articles += 1
             if isinstance(item, InputError):
-                fail(item, _failure(item, item), [])
+                fail(item, failure_of(item, item), [])
             elif item.sha256 in done or item.sha256 in in_flight:
                 summary.skipped += 1
             else:
@@ -296,13 +308,13 @@ async def _work(
                 try:
                     result = await extractor.aextract(item, calls=calls)
                 except LLMExtractError as exc:
-                    fail(item, _failure(item, exc), calls)
+                    fail(item, failure_of(item, exc), calls)
                 except Exception as exc:  # a bug must not stop the batch or lose other results
                     log.exception("unexpected error on %s", item.source)
-                    fail(item, _unexpected(item, exc), calls)
+                    fail(item, unexpected_failure(item, exc), calls)
                 else:
                     # committed first (in a thread: SQLite releases the GIL, the loop goes on),
-                    await asyncio.to_thread(store.add_result, result, calls=calls, extracted_at=_now(), text=item.text)
+                    await asyncio.to_thread(store.add_result, result, calls=calls, extracted_at=now_iso(), text=item.text)
                     records.write_line(result.model_dump_json())  # then the JSONL line
                     done.add(item.sha256)
                     summary.add_result(result)

@@ -6,6 +6,7 @@ LLMExtractError
 ├── InputError                  an article that cannot be read (names the file and the problem)
 ├── PromptError                 a template that does not render
 ├── StoreError                  the SQLite store cannot be used (missing, or newer than this code)
+├── BatchError                  the Batch API refused a file or a job, or OUT_DIR has no batch state
 ├── ReplayError                 replay mode could not serve a request
 │   ├── ReplayMissError         nothing recorded for this article
 │   └── StaleRecordingError     a recording exists but the request changed since
@@ -23,6 +24,7 @@ lost when retries run out.
 from __future__ import annotations
 
 __all__ = [
+    "BatchError",
     "ConfigError",
     "InputError",
     "LLMExtractError",
@@ -72,6 +74,12 @@ class StoreError(LLMExtractError):
     """The SQLite event store cannot be used: missing, or its schema is newer than this code."""
 
     kind = "store"
+
+
+class BatchError(LLMExtractError):
+    """The Batch API refused a file or a job, or OUT_DIR holds no usable batch state."""
+
+    kind = "batch"
 
 
 class ReplayError(LLMExtractError):

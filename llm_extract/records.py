@@ -44,7 +44,7 @@ __all__ = [
     "Usage",
 ]
 
-Mode = Literal["replay", "record", "live"]
+Mode = Literal["replay", "record", "live", "batch"]
 Grounding = Literal["exact", "normalized", "fuzzy", "ungrounded"]
 DatePrecision = Literal["year", "month", "week", "day"]
 

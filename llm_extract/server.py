@@ -12,10 +12,16 @@ Endpoints (under `http://HOST:PORT`):
 |---|---|---|
 | POST | `/v1/chat/completions` | the recorded response for this exact request (status 200, `usage` included) |
 | GET | `/v1/models`, `/v1/models/{id}` | the models requested in the recordings, OpenAI list format |
+| POST | `/v1/files` | upload a file (multipart, `purpose` and `file`), kept in memory: a file object |
+| GET | `/v1/files`, `/v1/files/{id}`, `/v1/files/{id}/content` | list, retrieve, download; `DELETE /v1/files/{id}` deletes |
+| POST | `/v1/batches` | create a batch job over an uploaded `batch` file (`/v1/chat/completions`, `24h`) |
+| GET | `/v1/batches`, `/v1/batches/{id}` | list (newest first, `limit`/`after`), retrieve |
+| POST | `/v1/batches/{id}/cancel` | cancel a batch that has not finished |
 | GET | `/_stats` | request, outcome and fault counters (JSON) |
 | POST | `/_reset` | zeroes the counters, restarts the schedule and the seeded generators |
 
-`POST /_reset` may carry `{"faults": SPEC, "seed": N}` to install another fault plan.
+`POST /_reset` may carry `{"faults": SPEC, "seed": N}` to install another fault plan, and
+batch settings (`batch_delay_s`, `batch_fail_rate`, `batch_schema_rate`, `batch_expire`).
 
 Matching is exact, as in `ReplayStore`: the key is `request_hash("chat/completions", body)`
 (the endpoint and the canonical JSON body: model, messages, tools, settings), and an index of
@@ -89,22 +95,45 @@ background thread for tests and benchmarks: `start_server(config)` (a `ServerHan
 `run_server_in_thread(config)` (the base URL and a stop function). The server binds only to
 loopback addresses unless `allow_remote=True`.
 
-Files and Batches endpoints are to come: add their handlers to `_ReplayService.routes()`.
+**Files and Batches** (the OpenAI Batch API, over the same recordings). Files are kept in
+memory for the server's lifetime (`POST /_reset` keeps them). A batch goes `validating` →
+`in_progress` (its input checked: JSON lines with a unique `custom_id`, `method` POST, the
+batch's `url`, one model, at most `batch_max_requests` lines; a bad file makes the batch
+`failed` with `errors`) → `completed` once `batch_delay_s` seconds have passed since it was
+created, as seen by the next request that reads it (nothing runs in the background). Each
+request line is then answered exactly like `POST /v1/chat/completions` (same hash matching)
+into the output file, one line per request in the real format
+`{"id": "batch_req_...", "custom_id", "response": {"status_code": 200, "request_id", "body": CHAT_COMPLETION}, "error": null}`;
+a request that matches no recording becomes a line of the error file
+(`"response": {"status_code": 400, ...}`, `"error": {"code": "replay_miss", ...}`). Batch faults,
+drawn per request line from `random.Random(f"batch:{seed}")` in file order:
+`batch_fail_rate` makes a request fail (error file, `status_code` 500, code `server_error`),
+`batch_schema_rate` answers it with a body that violates the schema, like the `schema` fault
+(and the client's reask after it is answered with the recorded answer, counted as
+`recovered`). `batch_expire=True` makes every batch expire at its deadline with only the first
+half of its requests answered (the rest: error lines with code `batch_expired`); a cancelled
+batch answers nothing (error lines with code `batch_cancelled`). An upload of a `batch` file
+over `batch_max_bytes` is refused (400). `/_stats` counts batches and their requests under
+`batches`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
+import email.message
 import ipaddress
 import json
 import logging
 import math
 import random
+import secrets
 import socket
 import struct
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -123,6 +152,8 @@ from .errors import ConfigError
 from .replay import FORMAT, describe_changes, request_hash
 
 __all__ = [
+    "BATCH_ENDPOINT",
+    "BATCH_SETTINGS",
     "CONTENT_FAULTS",
     "FAULT_KINDS",
     "TRANSPORT_FAULTS",
@@ -135,6 +166,7 @@ __all__ = [
     "ServerHandle",
     "create_app",
     "is_loopback",
+    "parse_multipart",
     "run_server_in_thread",
     "running_server",
     "serve",
@@ -331,7 +363,11 @@ class ServerConfig:
     - `faults`: the fault spec (module docstring), `seed`: for faults and jitter;
     - `hang_s`: default hang of the `hang` fault; `retry_after_s`: default Retry-After of `429`;
     - `log_level`, `access_log`: uvicorn logging; `graceful_shutdown_s`: how long stopping
-      waits for requests still running before cancelling them.
+      waits for requests still running before cancelling them;
+    - Batch API: `batch_delay_s` (seconds from creation to completion), `batch_fail_rate` and
+      `batch_schema_rate` (per request line, seeded), `batch_expire` (batches expire half
+      done), `batch_max_requests` (lines per input file) and `batch_max_bytes` (bytes per
+      uploaded batch file): the provider's limits, 50,000 and 200 MB, by default.
     """
 
     fixtures: Path
@@ -347,6 +383,12 @@ class ServerConfig:
     log_level: str = "warning"
     access_log: bool = False
     graceful_shutdown_s: float = 2.0
+    batch_delay_s: float = 1.0
+    batch_fail_rate: float = 0.0
+    batch_schema_rate: float = 0.0
+    batch_expire: bool = False
+    batch_max_requests: int = 50_000
+    batch_max_bytes: int = 200 * 1024 * 1024
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fixtures", Path(self.fixtures))
@@ -363,6 +405,17 @@ class ServerConfig:
                 raise ConfigError(f"{name} must be a number >= 0, got {value!r}")
         if not math.isfinite(self.hang_s) or self.hang_s <= 0:
             raise ConfigError(f"hang_s must be > 0, got {self.hang_s!r}")
+        if not math.isfinite(self.batch_delay_s) or self.batch_delay_s < 0:
+            raise ConfigError(f"batch_delay_s must be a number >= 0, got {self.batch_delay_s!r}")
+        for name in ("batch_fail_rate", "batch_schema_rate"):
+            value = getattr(self, name)
+            if not math.isfinite(value) or not 0 <= value <= 1:
+                raise ConfigError(f"{name} must be a probability in [0, 1], got {value!r}")
+        if self.batch_fail_rate + self.batch_schema_rate > 1 + 1e-9:
+            raise ConfigError("batch_fail_rate + batch_schema_rate must not exceed 1")
+        for name in ("batch_max_requests", "batch_max_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)!r}")
         if self.graceful_shutdown_s < 0:
             raise ConfigError(f"graceful_shutdown_s must be >= 0, got {self.graceful_shutdown_s!r}")
         if self.log_level.lower() not in ("critical", "error", "warning", "info", "debug", "trace"):
@@ -666,6 +719,132 @@ def _tracking_protocol(registry: dict[tuple[str, int], Transport]) -> type[async
     return TrackingH11Protocol
 
 
+# -- the Batch API: files, jobs, multipart uploads --------------------------------------------
+
+#: What `/_stats` counts under `batches`.
+_BATCH_COUNTERS: tuple[str, ...] = (
+    "created", "completed", "failed", "expired", "cancelled", "requests", "answered", "errors", "schema",
+)  # fmt: skip
+#: The batch settings `POST /_reset` (and `ServerHandle.reset(batch=...)`) may change.
+BATCH_SETTINGS: tuple[str, ...] = ("batch_delay_s", "batch_fail_rate", "batch_schema_rate", "batch_expire")
+#: The one endpoint a batch of this server can target.
+BATCH_ENDPOINT = "/v1/chat/completions"
+_BATCH_WINDOW_S = 24 * 3600
+_TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}{secrets.token_hex(12)}"
+
+
+@dataclass
+class _StoredFile:
+    """One uploaded (or generated) file, kept in memory."""
+
+    id: str
+    filename: str
+    purpose: str
+    data: bytes
+    created_at: float
+
+    def object(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "file",
+            "bytes": len(self.data),
+            "created_at": int(self.created_at),
+            "expires_at": None,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "status": "processed",
+            "status_details": None,
+        }
+
+
+@dataclass
+class _BatchJob:
+    """One batch job: the OpenAI batch object, and its parsed input once validated."""
+
+    id: str
+    input_file_id: str
+    endpoint: str
+    completion_window: str
+    metadata: dict[str, str] | None
+    created: float
+    status: str = "validating"
+    model: str | None = None
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    times: dict[str, float] = field(default_factory=dict)  # in_progress_at, completed_at, ...
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    errors: list[dict[str, Any]] | None = None
+    counts: dict[str, int] = field(default_factory=lambda: {"total": 0, "completed": 0, "failed": 0})
+
+    def object(self) -> dict[str, Any]:
+        def at(name: str) -> int | None:
+            value = self.times.get(name)
+            return int(value) if value is not None else None
+
+        return {
+            "id": self.id,
+            "object": "batch",
+            "endpoint": self.endpoint,
+            "model": self.model,
+            "errors": {"object": "list", "data": self.errors} if self.errors else None,
+            "input_file_id": self.input_file_id,
+            "completion_window": self.completion_window,
+            "status": self.status,
+            "output_file_id": self.output_file_id,
+            "error_file_id": self.error_file_id,
+            "created_at": int(self.created),
+            "in_progress_at": at("in_progress_at"),
+            "expires_at": int(self.created + _BATCH_WINDOW_S),
+            "finalizing_at": at("finalizing_at"),
+            "completed_at": at("completed_at"),
+            "failed_at": at("failed_at"),
+            "expired_at": at("expired_at"),
+            "cancelling_at": at("cancelling_at"),
+            "cancelled_at": at("cancelled_at"),
+            "request_counts": dict(self.counts),
+            "metadata": self.metadata,
+        }
+
+
+def parse_multipart(body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
+    """The fields of a `multipart/form-data` body: name → (filename or None, content).
+
+    A small parser of our own (RFC 7578), so that the server needs no `python-multipart`.
+    Raises `ValueError` for a body that is not multipart or has no boundary.
+    """
+    header = email.message.Message()
+    header["content-type"] = content_type
+    if header.get_content_type() != "multipart/form-data":
+        raise ValueError(f"expected multipart/form-data, got {content_type or 'no content type'}")
+    boundary = header.get_param("boundary")
+    if not isinstance(boundary, str) or not boundary:
+        raise ValueError("multipart/form-data without a boundary")
+    delimiter = b"\r\n--" + boundary.encode("latin-1")
+    fields: dict[str, tuple[str | None, bytes]] = {}
+    chunks = (b"\r\n" + body).split(delimiter)
+    for chunk in chunks[1:]:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        chunk = chunk.removeprefix(b"\r\n")
+        head, sep, content = chunk.partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError("a multipart part without a blank line after its headers")
+        part = email.message_from_bytes(head + b"\r\n\r\n")
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        fields[name] = (part.get_filename(), content)
+    return fields
+
+
+def _jsonl_lines(objects: list[dict[str, Any]]) -> bytes:
+    return b"".join(json.dumps(o, ensure_ascii=False).encode("utf-8") + b"\n" for o in objects)
+
+
 # -- the application --------------------------------------------------------------------------
 
 
@@ -682,6 +861,7 @@ class _Counters:
     rejected: int = 0
     faults: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAULT_KINDS, 0))
     endpoints: dict[str, int] = field(default_factory=dict)
+    batches: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_BATCH_COUNTERS, 0))
 
 
 class _ReplayService:
@@ -699,13 +879,26 @@ class _ReplayService:
         self._next_id = 0
         self.connections: dict[tuple[str, int], Transport] = {}
         self.stopping = asyncio.Event()
+        # the Batch API: files and batches in memory, answered from the same index
+        self._files: dict[str, _StoredFile] = {}
+        self._batches: dict[str, _BatchJob] = {}
+        self._batch_rng = random.Random(f"batch:{config.seed}")
 
-    # -- routes (Files and Batches endpoints go here) --------------------------------------
+    # -- routes ------------------------------------------------------------------------------
     def routes(self) -> list[Route]:
         return [
             Route("/v1/chat/completions", self.chat_completions, methods=["POST"]),
             Route("/v1/models", self.list_models, methods=["GET"]),
             Route("/v1/models/{model:path}", self.get_model, methods=["GET"]),
+            Route("/v1/files", self.create_file, methods=["POST"]),
+            Route("/v1/files", self.list_files, methods=["GET"]),
+            Route("/v1/files/{file_id}", self.get_file, methods=["GET"]),
+            Route("/v1/files/{file_id}", self.delete_file, methods=["DELETE"]),
+            Route("/v1/files/{file_id}/content", self.file_content, methods=["GET"]),
+            Route("/v1/batches", self.create_batch, methods=["POST"]),
+            Route("/v1/batches", self.list_batches, methods=["GET"]),
+            Route("/v1/batches/{batch_id}", self.get_batch, methods=["GET"]),
+            Route("/v1/batches/{batch_id}/cancel", self.cancel_batch, methods=["POST"]),
             Route("/_stats", self.get_stats, methods=["GET"]),
             Route("/_reset", self.post_reset, methods=["POST"]),
         ]
@@ -738,6 +931,7 @@ class _ReplayService:
                 "in_flight": self._in_flight,
                 "endpoints": dict(c.endpoints),
                 "schedule_position": self.injector.position,
+                "batches": dict(c.batches),
                 "config": {
                     "faults": str(self.injector.plan) or None,
                     "seed": self.injector.seed,
@@ -748,14 +942,28 @@ class _ReplayService:
                 },
             }
 
-    def reset(self, *, faults: str | None = None, seed: int | None = None, replace_faults: bool = False) -> None:
-        """Zero the counters, restart the schedule and generators; optionally a new plan/seed."""
+    def reset(
+        self,
+        *,
+        faults: str | None = None,
+        seed: int | None = None,
+        replace_faults: bool = False,
+        batch: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Zero the counters, restart the schedule and generators; optionally a new plan/seed
+        and new batch settings (`BATCH_SETTINGS`). Files and batches are kept."""
         plan = FaultPlan.parse(faults) if replace_faults else None
+        if batch:
+            unknown = set(batch) - set(BATCH_SETTINGS)
+            if unknown:
+                raise ConfigError(f"not batch settings: {', '.join(sorted(unknown))}")
+            self.config = dataclasses.replace(self.config, **batch)  # checked by ServerConfig
         with self._lock:
             self._counters = _Counters()
             self._faulted.clear()
             self.injector.reset(plan, seed)
             self._latency_rng = random.Random(f"latency:{self.injector.seed}")
+            self._batch_rng = random.Random(f"batch:{self.injector.seed}")
 
     # -- helpers ----------------------------------------------------------------------------
     def _headers(self, fault: str | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -998,16 +1206,26 @@ class _ReplayService:
         return self._json(200, self.stats())
 
     async def post_reset(self, request: Request) -> Response:
-        """POST /_reset, optionally with `{"faults": SPEC, "seed": N}`."""
+        """POST /_reset, optionally with `{"faults": SPEC, "seed": N}` and batch settings
+        (`batch_delay_s`, `batch_fail_rate`, `batch_schema_rate`, `batch_expire`)."""
         raw = await request.body()
         try:
             options = json.loads(raw) if raw.strip() else {}
         except json.JSONDecodeError:
             options = None
-        if not isinstance(options, dict) or set(options) - {"faults", "seed"}:
+        if not isinstance(options, dict) or set(options) - {"faults", "seed", *BATCH_SETTINGS}:
             return self._error(
-                400, 'the body of /_reset must be {} or {"faults": SPEC, "seed": N}', "invalid_request_error"
+                400,
+                'the body of /_reset must be {} or {"faults": SPEC, "seed": N} (and batch settings: '
+                + ", ".join(BATCH_SETTINGS)
+                + ")",
+                "invalid_request_error",
             )
+        batch = {k: v for k, v in options.items() if k in BATCH_SETTINGS}
+        for name, value in batch.items():
+            wanted = bool if name == "batch_expire" else (int, float)
+            if not isinstance(value, wanted) or (wanted is not bool and isinstance(value, bool)):
+                return self._error(400, f"{name} has the wrong type", "invalid_request_error", param=name)
         seed = options.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             return self._error(400, "seed must be an integer", "invalid_request_error", param="seed")
@@ -1015,10 +1233,391 @@ class _ReplayService:
         if faults is not None and not isinstance(faults, str):
             return self._error(400, "faults must be a fault spec string", "invalid_request_error", param="faults")
         try:
-            self.reset(faults=faults, seed=seed, replace_faults="faults" in options)
+            self.reset(faults=faults, seed=seed, replace_faults="faults" in options, batch=batch)
         except ConfigError as exc:
             return self._error(400, str(exc), "invalid_request_error", param="faults")
         return self._json(200, self.stats())
+
+    # -- the Batch API: files -----------------------------------------------------------------
+    def _store_file(self, filename: str, purpose: str, data: bytes) -> _StoredFile:
+        stored = _StoredFile(id=_new_id("file-"), filename=filename, purpose=purpose, data=data, created_at=time.time())
+        with self._lock:
+            self._files[stored.id] = stored
+        return stored
+
+    def _file_or_404(self, request: Request) -> _StoredFile | Response:
+        file_id = request.path_params["file_id"]
+        with self._lock:
+            stored = self._files.get(file_id)
+        if stored is None:
+            return self._error(404, f"No such File object: {file_id}", "invalid_request_error", param="id")
+        return stored
+
+    async def create_file(self, request: Request) -> Response:
+        """POST /v1/files: a multipart upload (`purpose`, `file`), kept in memory."""
+        self._count_endpoint("files")
+        try:
+            fields = parse_multipart(await request.body(), request.headers.get("content-type", ""))
+        except ValueError as exc:
+            return self._error(400, f"could not parse the multipart upload: {exc}", "invalid_request_error")
+        purpose = fields.get("purpose", (None, b""))[1].decode("utf-8", "replace").strip()
+        upload = fields.get("file")
+        if not purpose:
+            return self._error(400, "Missing required parameter: 'purpose'.", "invalid_request_error", param="purpose")
+        if upload is None:
+            return self._error(400, "Missing required parameter: 'file'.", "invalid_request_error", param="file")
+        filename, data = upload
+        if purpose == "batch" and len(data) > self.config.batch_max_bytes:
+            return self._error(
+                400,
+                f"File is too large: {len(data):,} bytes; batch input files may hold at most "
+                f"{self.config.batch_max_bytes:,} bytes.",
+                "invalid_request_error",
+                param="file",
+                code="file_too_large",
+            )
+        return self._json(200, self._store_file(filename or "upload", purpose, data).object())
+
+    async def list_files(self, request: Request) -> Response:
+        """GET /v1/files (optionally `?purpose=`)."""
+        self._count_endpoint("files")
+        purpose = request.query_params.get("purpose")
+        with self._lock:
+            files = [f.object() for f in self._files.values() if purpose is None or f.purpose == purpose]
+        return self._json(200, {"object": "list", "data": files, "has_more": False})
+
+    async def get_file(self, request: Request) -> Response:
+        """GET /v1/files/{id}."""
+        self._count_endpoint("files")
+        found = self._file_or_404(request)
+        return found if isinstance(found, Response) else self._json(200, found.object())
+
+    async def delete_file(self, request: Request) -> Response:
+        """DELETE /v1/files/{id}."""
+        self._count_endpoint("files")
+        found = self._file_or_404(request)
+        if isinstance(found, Response):
+            return found
+        with self._lock:
+            self._files.pop(found.id, None)
+        return self._json(200, {"id": found.id, "object": "file", "deleted": True})
+
+    async def file_content(self, request: Request) -> Response:
+        """GET /v1/files/{id}/content: the bytes as uploaded (or as the batch wrote them)."""
+        self._count_endpoint("files")
+        found = self._file_or_404(request)
+        if isinstance(found, Response):
+            return found
+        return Response(found.data, status_code=200, headers=self._headers(), media_type="application/octet-stream")
+
+    # -- the Batch API: batches ------------------------------------------------------------------
+    def _batch_or_404(self, request: Request) -> _BatchJob | Response:
+        batch_id = request.path_params["batch_id"]
+        with self._lock:
+            job = self._batches.get(batch_id)
+        if job is None:
+            return self._error(404, f"No batch found with id '{batch_id}'.", "invalid_request_error", param="batch_id")
+        return job
+
+    def _count_batch(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self._counters.batches[name] = self._counters.batches.get(name, 0) + n
+
+    async def create_batch(self, request: Request) -> Response:
+        """POST /v1/batches: a job over an uploaded `batch` file; answered `validating`."""
+        self._count_endpoint("batches")
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            return self._error(400, "The request body must be a JSON object.", "invalid_request_error")
+        input_file_id = body.get("input_file_id")
+        endpoint = body.get("endpoint")
+        window = body.get("completion_window")
+        metadata = body.get("metadata")
+        with self._lock:
+            stored = self._files.get(input_file_id) if isinstance(input_file_id, str) else None
+        if stored is None:
+            return self._error(
+                400, f"No such File object: {input_file_id}", "invalid_request_error", param="input_file_id"
+            )
+        if stored.purpose != "batch":
+            return self._error(
+                400,
+                f"File {input_file_id} has purpose {stored.purpose!r}; a batch needs a file uploaded with purpose 'batch'.",
+                "invalid_request_error",
+                param="input_file_id",
+            )
+        if endpoint != BATCH_ENDPOINT:
+            return self._error(
+                400,
+                f"the llm-extract replay server runs batches for {BATCH_ENDPOINT} only, not {endpoint!r}",
+                "invalid_request_error",
+                param="endpoint",
+            )
+        if window != "24h":
+            return self._error(
+                400, f"Invalid completion_window {window!r}: only '24h' is supported.", "invalid_request_error",
+                param="completion_window",
+            )  # fmt: skip
+        if metadata is not None and not (
+            isinstance(metadata, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items())
+        ):
+            return self._error(400, "metadata must map strings to strings", "invalid_request_error", param="metadata")
+        job = _BatchJob(
+            id=_new_id("batch_"),
+            input_file_id=stored.id,
+            endpoint=endpoint,
+            completion_window=window,
+            metadata=metadata,
+            created=time.time(),
+        )
+        with self._lock:
+            self._batches[job.id] = job
+        self._count_batch("created")
+        return self._json(200, job.object())
+
+    async def get_batch(self, request: Request) -> Response:
+        """GET /v1/batches/{id}: the batch, advanced to where its clock says it is."""
+        self._count_endpoint("batches")
+        found = self._batch_or_404(request)
+        if isinstance(found, Response):
+            return found
+        self._advance(found)
+        return self._json(200, found.object())
+
+    async def list_batches(self, request: Request) -> Response:
+        """GET /v1/batches?limit=N&after=ID: newest first, cursor-paginated."""
+        self._count_endpoint("batches")
+        try:
+            limit = min(max(int(request.query_params.get("limit", "20")), 1), 100)
+        except ValueError:
+            return self._error(400, "limit must be an integer", "invalid_request_error", param="limit")
+        after = request.query_params.get("after")
+        with self._lock:
+            jobs = sorted(self._batches.values(), key=lambda j: j.created, reverse=True)
+        if after:
+            ids = [j.id for j in jobs]
+            jobs = jobs[ids.index(after) + 1 :] if after in ids else []
+        page = jobs[:limit]
+        for job in page:
+            self._advance(job)
+        data = [j.object() for j in page]
+        return self._json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+                "has_more": len(jobs) > limit,
+            },
+        )
+
+    async def cancel_batch(self, request: Request) -> Response:
+        """POST /v1/batches/{id}/cancel: `cancelling`, then `cancelled` at the next read."""
+        self._count_endpoint("batches")
+        found = self._batch_or_404(request)
+        if isinstance(found, Response):
+            return found
+        self._advance(found)
+        if found.status in _TERMINAL or found.status == "cancelling":
+            return self._error(
+                400,
+                f"Cannot cancel a batch with status '{found.status}'.",
+                "invalid_request_error",
+                param="batch_id",
+            )
+        found.status = "cancelling"
+        found.times["cancelling_at"] = time.time()
+        return self._json(200, found.object())
+
+    def _advance(self, job: _BatchJob, now: float | None = None) -> None:
+        """Move a batch along its clock: validate, then answer every request at the deadline."""
+        now = time.time() if now is None else now
+        with self._lock:  # one reader advances a job at a time; the others see the result
+            if job.status == "validating":
+                self._validate(job, now)
+            if job.status == "in_progress" and now >= job.created + self.config.batch_delay_s:
+                job.times["finalizing_at"] = now
+                if self.config.batch_expire:
+                    self._finish(job, now, answered=len(job.lines) // 2, rest="batch_expired")
+                    job.status = "expired"
+                    job.times["expired_at"] = now
+                else:
+                    self._finish(job, now, answered=len(job.lines), rest="batch_expired")
+                    job.status = "completed"
+                    job.times["completed_at"] = now
+                self._counters.batches[job.status] += 1
+            elif job.status == "cancelling":
+                self._finish(job, now, answered=0, rest="batch_cancelled")
+                job.status = "cancelled"
+                job.times["cancelled_at"] = now
+                self._counters.batches["cancelled"] += 1
+
+    def _validate(self, job: _BatchJob, now: float) -> None:
+        """Parse the input file; `failed` with the errors OpenAI would list, else `in_progress`."""
+        stored = self._files.get(job.input_file_id)
+        errors: list[dict[str, Any]] = []
+        lines: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        models: set[str] = set()
+
+        def error(code: str, message: str, line: int | None = None, param: str | None = None) -> None:
+            errors.append({"code": code, "message": message, "param": param, "line": line})
+
+        if stored is None:
+            error("file_not_found", f"The input file {job.input_file_id} was deleted.")
+        else:
+            for number, raw in enumerate(stored.data.splitlines(), 1):
+                if not raw.strip():
+                    continue
+                try:
+                    line = json.loads(raw)
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    error("invalid_json_line", "This line is not parseable as valid JSON.", number)
+                    continue
+                if not isinstance(line, dict):
+                    error("invalid_request", "Each line must be a JSON object.", number)
+                    continue
+                custom_id = line.get("custom_id")
+                if not isinstance(custom_id, str) or not custom_id:
+                    error("missing_required_parameter", "Missing 'custom_id'.", number, "custom_id")
+                elif custom_id in seen:
+                    error(
+                        "duplicate_custom_id",
+                        f"The custom_id {custom_id!r} is used more than once.",
+                        number,
+                        "custom_id",
+                    )
+                if line.get("method") != "POST":
+                    error("invalid_method", "The 'method' must be 'POST'.", number, "method")
+                if line.get("url") != job.endpoint:
+                    error("mismatched_url", f"The 'url' must match the batch endpoint {job.endpoint}.", number, "url")
+                body = line.get("body")
+                if not isinstance(body, dict):
+                    error("invalid_request", "The 'body' must be a JSON object.", number, "body")
+                else:
+                    models.add(str(body.get("model")))
+                if isinstance(custom_id, str):
+                    seen.add(custom_id)
+                lines.append(line)
+            if len(lines) > self.config.batch_max_requests:
+                error(
+                    "too_many_requests",
+                    f"The input file holds {len(lines):,} requests; a batch may hold at most "
+                    f"{self.config.batch_max_requests:,}.",
+                )
+            if len(models) > 1:
+                error("mismatched_model", f"Every request of a batch must use the same model, not {sorted(models)}.")
+            if not lines and not errors:
+                error("empty_file", "The input file holds no request.")
+        if errors:
+            job.status = "failed"
+            job.errors = errors[:100]
+            job.times["failed_at"] = now
+            self._counters.batches["failed"] += 1
+            return
+        job.lines = lines
+        job.model = models.pop() if models else None
+        job.counts["total"] = len(lines)
+        job.status = "in_progress"
+        job.times["in_progress_at"] = now
+
+    def _finish(self, job: _BatchJob, now: float, *, answered: int, rest: str) -> None:
+        """Answer the first `answered` requests from the recordings; the rest get `rest` errors."""
+        outputs: list[dict[str, Any]] = []
+        failures: list[dict[str, Any]] = []
+        rates = (self.config.batch_fail_rate, self.config.batch_schema_rate)
+        for index, line in enumerate(job.lines):
+            custom_id = line["custom_id"]
+            line_id = _new_id("batch_req_")
+            request_id = _new_id("req_")
+            self._counters.batches["requests"] += 1
+            if index >= answered:
+                message = (
+                    "This request could not be executed before the completion window expired."
+                    if rest == "batch_expired"
+                    else "This request was not executed because the batch was cancelled."
+                )
+                failures.append(
+                    {
+                        "id": line_id,
+                        "custom_id": custom_id,
+                        "response": None,
+                        "error": {"code": rest, "message": message},
+                    }
+                )
+                continue
+            draw = self._batch_rng.random() if any(rates) else 1.0
+            if draw < rates[0]:
+                body = _error_body(
+                    "The server had an error while processing your request. Sorry about that!", "server_error"
+                )
+                failures.append(
+                    {
+                        "id": line_id,
+                        "custom_id": custom_id,
+                        "response": {"status_code": 500, "request_id": request_id, "body": body},
+                        "error": {"code": "server_error", "message": body["error"]["message"]},
+                    }
+                )
+                continue
+            body = line["body"]
+            key = request_hash(CHAT_ENDPOINT, body)
+            recording = self.index.get(key)
+            if recording is None or body.get("stream"):
+                message = (
+                    "streaming is not supported in a batch"
+                    if recording is not None
+                    else f"llm-extract replay server: no recording matches this request (hash {key[:16]}): "
+                    f"{self.index.explain_miss(body)}"
+                )
+                code = "streaming_unsupported" if recording is not None else "replay_miss"
+                failures.append(
+                    {
+                        "id": line_id,
+                        "custom_id": custom_id,
+                        "response": {
+                            "status_code": 400,
+                            "request_id": request_id,
+                            "body": _error_body(message, "invalid_request_error", code=code),
+                        },
+                        "error": {"code": code, "message": message},
+                    }
+                )
+                self._counters.misses += 1
+                continue
+            answer = recording.response
+            if draw < rates[0] + rates[1]:
+                answer = violate_schema(answer)
+                self._faulted.add(recording.request_hash)  # the client's reask gets the recorded answer
+                self._counters.batches["schema"] += 1
+            outputs.append(
+                {
+                    "id": line_id,
+                    "custom_id": custom_id,
+                    "response": {"status_code": recording.status, "request_id": request_id, "body": answer},
+                    "error": None,
+                }
+            )
+        self._counters.batches["answered"] += len(outputs)
+        self._counters.batches["errors"] += len(failures)
+        job.counts.update(completed=len(outputs), failed=len(failures))
+        for kind, objects in (("output", outputs), ("error", failures)):
+            if not objects:
+                continue
+            stored = _StoredFile(
+                id=_new_id("file-"),
+                filename=f"{job.id}_{kind}.jsonl",
+                purpose="batch_output",
+                data=_jsonl_lines(objects),
+                created_at=now,
+            )
+            self._files[stored.id] = stored
+            setattr(job, f"{kind}_file_id", stored.id)
+        job.lines = []  # answered: the input stays in its file
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -1194,9 +1793,19 @@ class ServerHandle:
         """The counters, as `GET /_stats` answers them."""
         return _service(self.app).stats()
 
-    def reset(self, *, faults: str | None = None, seed: int | None = None, replace_faults: bool = False) -> None:
-        """As `POST /_reset`; `replace_faults=True` installs `faults` (None: no faults)."""
-        _service(self.app).reset(faults=faults, seed=seed, replace_faults=replace_faults or faults is not None)
+    def reset(
+        self,
+        *,
+        faults: str | None = None,
+        seed: int | None = None,
+        replace_faults: bool = False,
+        batch: Mapping[str, Any] | None = None,
+    ) -> None:
+        """As `POST /_reset`; `replace_faults=True` installs `faults` (None: no faults);
+        `batch` sets batch settings (e.g. `{"batch_fail_rate": 0}`)."""
+        _service(self.app).reset(
+            faults=faults, seed=seed, replace_faults=replace_faults or faults is not None, batch=batch
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the server (hung requests are cut) and wait for its thread. Idempotent."""
