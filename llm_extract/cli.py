@@ -164,19 +164,35 @@ def run(
             f"llm-extract: mode [bold]{extractor.mode}[/bold], model {settings.model}, "
             f"prompt {extractor.prompts.version}, concurrency {settings.concurrency} → {out}/"
         )
-    with _progress(console, paths, quiet=quiet) as on_done:
-        summary = asyncio.run(
-            run_batch(
-                extractor,
-                chain(),
-                out,
-                concurrency=settings.concurrency,
-                force=force,
-                max_cost_usd=max_cost,
-                merge=not no_merge,
-                on_done=on_done,
+    import sqlite3
+
+    from .errors import LLMExtractError
+
+    try:
+        with _progress(console, paths, quiet=quiet) as on_done:
+            summary = asyncio.run(
+                run_batch(
+                    extractor,
+                    chain(),
+                    out,
+                    concurrency=settings.concurrency,
+                    force=force,
+                    max_cost_usd=max_cost,
+                    merge=not no_merge,
+                    on_done=on_done,
+                )
             )
+    except (OSError, sqlite3.Error, LLMExtractError) as exc:  # the output directory itself failed
+        console.print(
+            f"[red]error:[/red] the batch stopped: {_escape(f'{type(exc).__name__}: {exc}')}. Every article "
+            f"finished before this is kept in {_escape(str(out))}; fix the cause and run the same command to resume.",
+            highlight=False,
+            soft_wrap=True,
         )
+        raise typer.Exit(EXIT_FAILURES) from None
+    except KeyboardInterrupt:
+        console.print(f"interrupted: finished articles are kept in {_escape(str(out))}; run the same command to resume")
+        raise typer.Exit(130) from None
     _report(console, summary, out, quiet=quiet, mode=extractor.mode)
     if not no_report:
         _write_html_report(console, out, quiet=quiet)

@@ -181,17 +181,21 @@ class Extractor(Generic[R]):
         client = self._client()
         started = time.perf_counter()
         sink = calls if calls is not None else []
-        if len(chunks) == 1:
-            messages = self.prompts.messages(article.text, published=article.published)
-            mentions, stats = await client.fill(
-                response_model=self.task.response_model,
-                messages=messages,
-                article=article,
-                prompt_version=self.prompts.version,
-                log=sink,
-            )
-        else:
-            mentions, stats = await self._fill_chunks(client, article, chunks, sink)
+        try:
+            if len(chunks) == 1:
+                messages = self.prompts.messages(article.text, published=article.published)
+                mentions, stats = await client.fill(
+                    response_model=self.task.response_model,
+                    messages=messages,
+                    article=article,
+                    prompt_version=self.prompts.version,
+                    log=sink,
+                )
+            else:
+                mentions, stats = await self._fill_chunks(client, article, chunks, sink)
+        finally:
+            if self.store is not None:  # its name was only needed for messages during the calls
+                self.store.forget(article.sha256)
         stats.latency_s = time.perf_counter() - started
         info = ArticleInfo(
             id=article.id,

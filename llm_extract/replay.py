@@ -99,6 +99,10 @@ class ReplayStore:
         """Tell the store which article a content hash belongs to (for messages and files)."""
         self._articles[sha256] = ArticleRef(id=id, source=source, sha256=sha256)
 
+    def forget(self, sha256: str) -> None:
+        """Drop what `register` kept, once the article's calls are done (memory stays flat)."""
+        self._articles.pop(sha256, None)
+
     def describe(self, sha256: str) -> str:
         ref = self._articles.get(sha256)
         if ref is None:

@@ -99,3 +99,11 @@ def test_every_command_has_help():
     for args in (["--help"], ["run", "--help"]):
         result = run(*args)
         assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_an_unusable_output_directory_is_a_clear_error(tmp_path):
+    out = tmp_path / "out"
+    out.write_text("a file, not a directory", encoding="utf-8")
+    result = run("run", str(ARTICLES), "--replay", "--replay-dir", str(REPLAY), "-o", str(out))
+    assert result.exit_code == 1
+    assert "the batch stopped" in result.output and "Traceback" not in result.output
