@@ -182,7 +182,7 @@ def _iter_stdin() -> Iterator[Article | InputError]:
         yield exc
         return
     if text.lstrip().startswith("{"):
-        yield from iter_jsonl(text.splitlines(), "<stdin>")
+        yield from iter_jsonl(text.split("\n"), "<stdin>")  # not splitlines(): U+2028 may be inside a string
     elif not text.strip():
         yield InputError("<stdin>", "standard input is empty")
     else:

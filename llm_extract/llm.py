@@ -120,8 +120,9 @@ class ModelClient:
 
         self.settings = settings
         mode = settings.resolved_mode
-        # replay is free already; a cache only saves paying for real calls twice
-        self._cache = cache if mode != "replay" else None
+        # only live runs use the cache: replay is free already, and --record must really
+        # call the model so that every response is saved to the replay directory
+        self._cache = cache if mode == "live" else None
         # replayed answers are logged apart, so that the cache never serves them to a live run
         self._ok = "ok (replayed)" if mode == "replay" else "ok"
         secret = settings.api_key.get_secret_value() if settings.api_key else None

@@ -18,6 +18,7 @@ async with Extractor(mode="live") as ex:    # the async path
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,7 @@ from pydantic import BaseModel
 
 from .articles import Article
 from .chunking import Chunk, chunk_text
-from .errors import InputError, ModelCallError
+from .errors import InputError, LLMExtractError, ModelCallError
 from .llm import CallStats, ModelClient, ResponseCache
 from .pricing import PriceTable
 from .prompts import PromptSet
@@ -149,7 +150,7 @@ class Extractor(Generic[R]):
         """The `Article` for `text` (checked: not empty, not over `max_article_chars`)."""
         article = text if isinstance(text, Article) else Article.from_text(text, id=id, source=source, published=published)
         if published is not None and article.published is None:
-            article = Article(text=article.text, source=article.source, id=article.id, published=published)
+            article = dataclasses.replace(article, published=published)
         if len(article.text) > self.settings.max_article_chars:
             raise InputError(
                 article.source,
@@ -249,8 +250,11 @@ class Extractor(Generic[R]):
                 exc.args = (f"{exc} [chunk {chunk.index + 1} of {len(chunks)}, characters {chunk.start}–{chunk.end}]",)
                 raise
 
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(one(chunk)) for chunk in chunks]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(chunk)) for chunk in chunks]
+        except* LLMExtractError as failed:  # one chunk failed: the article fails with its error
+            raise failed.exceptions[0] from None
         parts = [task.result() for task in tasks]
         stats = CallStats(fills=0, log=sink)
         for _, part_stats in parts:

@@ -9,6 +9,7 @@ own retries are switched off (`max_retries=0`) so the two never multiply.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import time
 from typing import TYPE_CHECKING, Any
@@ -95,9 +96,12 @@ def retry_after_seconds(exc: BaseException, *, now: float | None = None) -> floa
         return max(float(raw), 0.0)
     except ValueError:
         pass
-    parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-    if parsed is None:
-        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None  # a header we cannot read: fall back to backoff
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
     return max(parsed.timestamp() - (time.time() if now is None else now), 0.0)
 
 

@@ -204,8 +204,7 @@ def _item_key(item: DrugItemRecord) -> str:
 def _same_seizure(a: SeizureRecord, b: SeizureRecord) -> bool:
     if not a.spans or not b.spans:
         return False  # an ungrounded record kept on request stays apart, flagged
-    if _spans_overlap(a.spans, b.spans):
-        return True
+    # (one sentence may report two seizures: a shared span alone never merges them)
     if sorted(map(_item_key, a.items)) != sorted(map(_item_key, b.items)):
         return False
     by_drug = {_item_key(i): i for i in b.items}
@@ -222,14 +221,14 @@ def _same_seizure(a: SeizureRecord, b: SeizureRecord) -> bool:
 def _same_agreement(a: AgreementRecord, b: AgreementRecord) -> bool:
     if not a.spans or not b.spans:
         return False
-    if _spans_overlap(a.spans, b.spans):
-        return True
     who_a = a.countries or sorted(p.name.casefold() for p in a.parties)
     who_b = b.countries or sorted(p.name.casefold() for p in b.parties)
+    if who_a != who_b or a.instrument_type != b.instrument_type:
+        return False  # one sentence may name two agreements: a shared span alone never merges them
+    if _spans_overlap(a.spans, b.spans):
+        return True
     return (
-        who_a == who_b
-        and a.instrument_type == b.instrument_type
-        and a.status == b.status
+        a.status == b.status
         and a.is_background == b.is_background
         and _dates_compatible(a.date_iso, b.date_iso)
         and normalize_text(a.evidence) == normalize_text(b.evidence)
@@ -376,7 +375,8 @@ def build_extraction(
     seizures = _dedupe(seizures, _same_seizure)
     starts = [0, *sentence_boundaries(text)]
     for seizure in seizures:
-        seizure.spans = _union_spans(seizure.spans, _more_mentions(seizure, text, starts))
+        if seizure.spans:  # an ungrounded record kept on request gets no borrowed span
+            seizure.spans = _union_spans(seizure.spans, _more_mentions(seizure, text, starts))
     agreements.sort(key=_position)
     seizures.sort(key=_position)
     for i, a in enumerate(agreements, 1):
