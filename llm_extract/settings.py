@@ -67,11 +67,6 @@ class ExtractorSettings(BaseModel):
     def _check(self) -> ExtractorSettings:
         if self.chunk_overlap >= self.chunk_chars // 2:
             raise ValueError("chunk_overlap must be less than half of chunk_chars")
-        if self.mode in ("record", "live") and self.api_key is None and self.base_url is None:
-            raise ValueError(
-                f"mode {self.mode!r} makes real model calls: set OPENAI_API_KEY "
-                "(or --base-url for a local OpenAI-compatible server)"
-            )
         return self
 
     @property
@@ -102,10 +97,16 @@ class ExtractorSettings(BaseModel):
         if isinstance(values.get("api_key"), SecretStr):
             values["api_key"] = values["api_key"].get_secret_value()  # type: ignore[union-attr]
         try:
-            return cls.model_validate(values)
+            settings = cls.model_validate(values)
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
                 for e in exc.errors(include_url=False, include_input=False)
             )
             raise ConfigError(f"invalid settings: {problems}") from None
+        if settings.mode in ("record", "live") and settings.api_key is None and settings.base_url is None:
+            raise ConfigError(
+                f"invalid settings: mode {settings.mode!r} makes real model calls: set OPENAI_API_KEY "
+                "(or --base-url for a local OpenAI-compatible server)"
+            )
+        return settings
