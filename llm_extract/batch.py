@@ -44,6 +44,7 @@ __all__ = [
     "failure_of",
     "keys_in",
     "now_iso",
+    "restore_records",
     "run_batch",
     "unexpected_failure",
 ]
@@ -180,6 +181,22 @@ def keys_in(path: Path) -> set[str]:
     return keys
 
 
+def restore_records(store: EventStore, records_path: Path, done: set[str]) -> int:
+    """Make `records.jsonl` hold every article in `done`: cut a torn last line, then append
+    the results committed to the store but not yet written (a kill between the two).
+    Returns how many lines were restored."""
+    cut_torn_line(records_path)
+    missing = done - keys_in(records_path)
+    if missing:
+        with records_path.open("a", encoding="utf-8") as fh:
+            for key in sorted(missing):
+                text = store.result_json(key)
+                if text:
+                    fh.write(text.strip() + "\n")
+        log.info("restored %d result(s) from the store into %s", len(missing), records_path)
+    return len(missing)
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -237,15 +254,7 @@ async def run_batch(
             store.save_prompt(extractor.prompts.version, extractor.prompts.system)
         done = set() if force else store.done_keys()
         if not force:
-            cut_torn_line(records_path)
-            missing = done - keys_in(records_path)
-            if missing:  # committed to the store, killed before the JSONL line was written
-                with records_path.open("a", encoding="utf-8") as fh:
-                    for key in sorted(missing):
-                        text = store.result_json(key)
-                        if text:
-                            fh.write(text.strip() + "\n")
-                log.info("restored %d result(s) from the store into %s", len(missing), records_path)
+            restore_records(store, records_path, done)
         records = JsonlAppender(records_path, truncate=force)
         errors = JsonlAppender(out_dir / ERRORS_FILE, truncate=True)
         await _work(extractor, items, store, records, errors, summary, done, concurrency, max_cost_usd, on_done)

@@ -90,11 +90,10 @@ from .batch import (
     RECORDS_FILE,
     STORE_FILE,
     BatchSummary,
-    cut_torn_line,
-    failure_of,
     JsonlAppender,
-    keys_in,
+    failure_of,
     now_iso,
+    restore_records,
     unexpected_failure,
 )
 from .chunking import chunk_text
@@ -1203,14 +1202,7 @@ async def acollect(
         if collector.prompts.system:
             store.save_prompt(version, collector.prompts.system)
         done = store.done_keys()
-        cut_torn_line(records_path)
-        missing = done - keys_in(records_path)
-        if missing:  # committed to the store, killed before the JSONL line was written
-            with records_path.open("a", encoding="utf-8") as fh:
-                for key in sorted(missing):
-                    text = store.result_json(key)
-                    if text:
-                        fh.write(text.strip() + "\n")
+        restore_records(store, records_path, done)
         records = JsonlAppender(records_path)
         errors = JsonlAppender(out_dir / ERRORS_FILE, truncate=True)
         in_flight: set[str] = set()

@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cached_corpus", "synthetic_article", "synthetic_corpus"]
+__all__ = ["cached_corpus", "chat_completion", "synthetic_article", "synthetic_corpus"]
 
 _DRUGS = [("heroin", "kilograms"), ("opium", "kilograms"), ("methamphetamine", "kilograms"), ("hashish", "kilograms"),
           ("captagon", "pills"), ("morphine", "kilograms"), ("crystal meth", "kilograms"), ("tramadol", "tablets")]
@@ -78,10 +78,24 @@ def synthetic_article(i: int) -> tuple[str, dict[str, Any]]:
     return text, answer
 
 
-def _completion(answer: dict[str, Any], tool: str, n: int) -> dict[str, Any]:
-    arguments = json.dumps(answer, ensure_ascii=False)
+def chat_completion(
+    arguments: Any,
+    *,
+    tool: str = "ArticleMentions",
+    call_id: str = "call_test",
+    completion_id: str = "chatcmpl-test",
+    prompt_tokens: int = 100,
+    completion_tokens: int | None = None,
+) -> dict[str, Any]:
+    """A `chat.completion` body with one tool call, as the OpenAI API returns it.
+
+    `arguments` is the tool call's JSON (a string, or an object to serialise);
+    `completion_tokens` defaults to a quarter of its length.
+    """
+    args = arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+    output = len(args) // 4 if completion_tokens is None else completion_tokens
     return {
-        "id": f"chatcmpl-synthetic-{n}",
+        "id": completion_id,
         "object": "chat.completion",
         "created": 1_767_225_600,
         "model": "gpt-4o-mini-2024-07-18",
@@ -92,14 +106,18 @@ def _completion(answer: dict[str, Any], tool: str, n: int) -> dict[str, Any]:
                 "message": {
                     "role": "assistant",
                     "content": None,
-                    "tool_calls": [
-                        {"id": f"call_synthetic_{n}", "type": "function", "function": {"name": tool, "arguments": arguments}}
-                    ],
+                    "tool_calls": [{"id": call_id, "type": "function", "function": {"name": tool, "arguments": args}}],
                 },
             }
         ],
-        "usage": {"prompt_tokens": 2900, "completion_tokens": len(arguments) // 4, "total_tokens": 2900 + len(arguments) // 4},
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": output, "total_tokens": prompt_tokens + output},
     }
+
+
+def _completion(answer: dict[str, Any], tool: str, n: int) -> dict[str, Any]:
+    return chat_completion(
+        answer, tool=tool, call_id=f"call_synthetic_{n}", completion_id=f"chatcmpl-synthetic-{n}", prompt_tokens=2900
+    )
 
 
 def synthetic_corpus(n: int, articles_dir: Path, replay_dir: Path, *, model: str = "gpt-4o-mini", start: int = 0) -> list[Path]:

@@ -26,25 +26,9 @@ def seed(stem_prefix: str) -> Path:
 
 def completion(arguments: Any, *, tool: str = "ArticleMentions", prompt_tokens: int = 100, completion_tokens: int = 20) -> dict[str, Any]:
     """A chat.completion body with one tool call, as the OpenAI API returns it."""
-    args = arguments if isinstance(arguments, str) else json.dumps(arguments)
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 1_767_225_600,
-        "model": "gpt-4o-mini-2024-07-18",
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "stop",
-                "message": {
-                    "role": "assistant",
-                    "content": None,
-                    "tool_calls": [{"id": "call_test", "type": "function", "function": {"name": tool, "arguments": args}}],
-                },
-            }
-        ],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
-    }
+    from llm_extract.testing import chat_completion
+
+    return chat_completion(arguments, tool=tool, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
 
 
 class Script:
