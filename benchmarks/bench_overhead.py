@@ -42,7 +42,7 @@ def main() -> None:
     from llm_extract.records import CallRecord
     from llm_extract.schema import ArticleMentions
     from llm_extract.store import EventStore
-    from llm_extract.tasks import BuildContext
+    from llm_extract.core.task import BuildContext
 
     articles = [read_article(p) for p in sorted((ROOT / "fixtures" / "articles").glob("*.txt"))]
     extractor = Extractor(mode="replay", replay_dir=ROOT / "fixtures" / "replay")

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     )
     from .schema import AgreementMention, ArticleMentions, DrugItem, SeizureMention
     from .settings import ExtractorSettings
-    from .tasks import Task
+    from .core.task import Task
 
 _EXPORTS: dict[str, str] = {
     "Article": "articles",
@@ -78,7 +78,7 @@ _EXPORTS: dict[str, str] = {
     "DrugItem": "schema",
     "SeizureMention": "schema",
     "ExtractorSettings": "settings",
-    "Task": "tasks",
+    "Task": "core.task",
 }
 
 __all__ = sorted(_EXPORTS)

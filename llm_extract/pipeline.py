@@ -37,7 +37,7 @@ from .prompts import PromptSet
 from .records import ArticleExtraction, ArticleInfo, ArticleResult, CallRecord, RunMeta
 from .replay import ReplayStore
 from .settings import ExtractorSettings, Mode
-from .tasks import SECURITY_EVENTS, BuildContext, Task
+from .core.task import SECURITY_EVENTS, BuildContext, Task
 
 if TYPE_CHECKING:
     import httpx2

@@ -11,7 +11,7 @@ from llm_extract import Article, InputError, iter_articles
 from llm_extract.articles import read_article
 from llm_extract.prompts import PromptSet
 from llm_extract.schema import ArticleMentions
-from llm_extract.tasks import security_events_task
+from llm_extract.core.task import security_events_task
 
 from helpers import ARTICLES, seed
 

@@ -16,9 +16,9 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from .articles import Article
-from .records import ArticleExtraction, ArticleInfo, ArticleResult, RunMeta
-from .schema import ArticleMentions
+from ..articles import Article
+from ..records import ArticleExtraction, ArticleInfo, ArticleResult, RunMeta
+from ..schema import ArticleMentions
 
 __all__ = ["SECURITY_EVENTS", "BuildContext", "Task", "builtin_prompt_dir", "security_events_task"]
 
@@ -58,11 +58,11 @@ def builtin_prompt_dir(name: str) -> Path:
     packaged = Path(str(resources.files("llm_extract"))) / "prompts" / name
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "prompts" / name
+    return Path(__file__).resolve().parent.parent.parent / "prompts" / name
 
 
 def _build_security_events(mentions: ArticleMentions, context: BuildContext) -> ArticleExtraction:
-    from .security_events import BuildOptions, build_extraction
+    from ..security_events import BuildOptions, build_extraction
 
     options = BuildOptions(fuzzy_threshold=context.fuzzy_threshold, keep_ungrounded=context.keep_ungrounded)
     return build_extraction(
@@ -71,7 +71,7 @@ def _build_security_events(mentions: ArticleMentions, context: BuildContext) -> 
 
 
 def _combine_security_events(parts: list[ArticleMentions]) -> ArticleMentions:
-    from .security_events import combine_chunks
+    from ..security_events import combine_chunks
 
     return combine_chunks(parts)
 

@@ -1,0 +1,1 @@
+"""The generic engine: articles, chunking, prompts, grounding, results, the task protocol, the pipeline."""

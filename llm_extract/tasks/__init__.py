@@ -1,0 +1,1 @@
+"""Built-in tasks, each packaged as a user's task would be."""

@@ -1,0 +1,1 @@
+"""The built-in task: security agreements and drug seizures."""

@@ -1,0 +1,1 @@
+"""Deterministic normalisers of the security_events task."""
