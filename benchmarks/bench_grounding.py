@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from llm_extract.grounding import Grounder, Span, locate
+from llm_extract.core.grounding import Grounder, Span, locate
 
 TARGET_CHARS = 1_000_000
 GOAL_MS = 100.0

@@ -38,10 +38,10 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
 
     from llm_extract import Extractor
-    from llm_extract.articles import read_article
-    from llm_extract.records import CallRecord
-    from llm_extract.schema import ArticleMentions
-    from llm_extract.store import EventStore
+    from llm_extract.core.articles import read_article
+    from llm_extract.core.results import CallRecord
+    from llm_extract.tasks.security_events.schema import ArticleMentions
+    from llm_extract.runs.store import EventStore
     from llm_extract.core.task import BuildContext
 
     articles = [read_article(p) for p in sorted((ROOT / "fixtures" / "articles").glob("*.txt"))]
@@ -95,7 +95,7 @@ def main() -> None:
     import httpx2
     import openai
 
-    from llm_extract.replay import ARTICLE_HEADER, ReplayStore, ReplayTransport
+    from llm_extract.model.replay import ARTICLE_HEADER, ReplayStore, ReplayTransport
 
     store_r = ReplayStore(ROOT / "fixtures" / "replay")
     bodies = []

@@ -40,9 +40,9 @@ def main() -> None:
     import instructor
 
     from llm_extract import Extractor
-    from llm_extract.articles import read_article
-    from llm_extract.pricing import PriceTable
-    from llm_extract.records import Usage
+    from llm_extract.core.articles import read_article
+    from llm_extract.core.pricing import PriceTable
+    from llm_extract.core.results import Usage
 
     encoding = get_encoding("o200k_base")
 

@@ -16,8 +16,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .articles import Article, iter_articles
-    from .batch import BatchSummary, run_batch
+    from .core.articles import Article, iter_articles
+    from .runs.runner import BatchSummary, run_batch
     from .errors import (
         ConfigError,
         InputError,
@@ -32,26 +32,18 @@ if TYPE_CHECKING:
         TransportError,
         ValidationFailedError,
     )
-    from .pipeline import Extractor
-    from .records import (
-        AgreementRecord,
-        ArticleExtraction,
-        ArticleInfo,
-        ArticleResult,
-        Failure,
-        RunMeta,
-        SeizureRecord,
-        Usage,
-    )
-    from .schema import AgreementMention, ArticleMentions, DrugItem, SeizureMention
+    from .core.pipeline import Extractor
+    from .core.results import ArticleInfo, ArticleResult, Failure, RunMeta, Usage
+    from .tasks.security_events.records import AgreementRecord, ArticleExtraction, SeizureRecord
+    from .tasks.security_events.schema import AgreementMention, ArticleMentions, DrugItem, SeizureMention
     from .settings import ExtractorSettings
     from .core.task import Task
 
 _EXPORTS: dict[str, str] = {
-    "Article": "articles",
-    "iter_articles": "articles",
-    "BatchSummary": "batch",
-    "run_batch": "batch",
+    "Article": "core.articles",
+    "iter_articles": "core.articles",
+    "BatchSummary": "runs.runner",
+    "run_batch": "runs.runner",
     "ConfigError": "errors",
     "InputError": "errors",
     "LLMExtractError": "errors",
@@ -64,19 +56,19 @@ _EXPORTS: dict[str, str] = {
     "StoreError": "errors",
     "TransportError": "errors",
     "ValidationFailedError": "errors",
-    "Extractor": "pipeline",
-    "AgreementRecord": "records",
-    "ArticleExtraction": "records",
-    "ArticleInfo": "records",
-    "ArticleResult": "records",
-    "Failure": "records",
-    "RunMeta": "records",
-    "SeizureRecord": "records",
-    "Usage": "records",
-    "AgreementMention": "schema",
-    "ArticleMentions": "schema",
-    "DrugItem": "schema",
-    "SeizureMention": "schema",
+    "Extractor": "core.pipeline",
+    "AgreementRecord": "tasks.security_events.records",
+    "ArticleExtraction": "tasks.security_events.records",
+    "ArticleInfo": "core.results",
+    "ArticleResult": "core.results",
+    "Failure": "core.results",
+    "RunMeta": "core.results",
+    "SeizureRecord": "tasks.security_events.records",
+    "Usage": "core.results",
+    "AgreementMention": "tasks.security_events.schema",
+    "ArticleMentions": "tasks.security_events.schema",
+    "DrugItem": "tasks.security_events.schema",
+    "SeizureMention": "tasks.security_events.schema",
     "ExtractorSettings": "settings",
     "Task": "core.task",
 }

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from .errors import ConfigError
+from llm_extract.errors import ConfigError
 
 __all__ = ["CallMode", "ExtractorSettings", "Mode"]
 

@@ -32,7 +32,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def seeds() -> dict[str, Any]:
     """The five seed articles, extracted by replay (prefix → ArticleExtraction)."""
     from llm_extract import Extractor
-    from llm_extract.articles import read_article
+    from llm_extract.core.articles import read_article
 
     extractor = Extractor(mode="replay", replay_dir=REPLAY)
     return {prefix: extractor.extract(read_article(seed(prefix))) for prefix in PREFIXES}

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from llm_extract.cli import app
-from llm_extract.server import ServerConfig, start_server
+from llm_extract.testing.server import ServerConfig, start_server
 from llm_extract.testing import synthetic_corpus
 
 from helpers import ARTICLES, REPLAY

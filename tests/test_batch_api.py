@@ -26,13 +26,13 @@ import openai
 import pytest
 from helpers import ARTICLES, REPLAY, seed
 
-from llm_extract import batch_api
-from llm_extract.articles import Article, iter_articles, read_article
-from llm_extract.batch import run_batch
-from llm_extract.batch_api import BatchError, collect, resubmit, status, submit
-from llm_extract.pipeline import Extractor
-from llm_extract.replay import request_hash
-from llm_extract.server import ServerConfig, ServerHandle, parse_multipart, start_server
+from llm_extract.runs import batch_api
+from llm_extract.core.articles import Article, iter_articles, read_article
+from llm_extract.runs.runner import run_batch
+from llm_extract.runs.batch_api import BatchError, collect, resubmit, status, submit
+from llm_extract.core.pipeline import Extractor
+from llm_extract.model.replay import request_hash
+from llm_extract.testing.server import ServerConfig, ServerHandle, parse_multipart, start_server
 from llm_extract.settings import ExtractorSettings
 from llm_extract.testing import synthetic_article
 
@@ -189,7 +189,7 @@ def test_job_ids_survive_the_process(server: ServerHandle, tmp_path: Path) -> No
     out = tmp_path / "out"
     summary = submit([seeds(tmp_path, "000")], out, extractor=extractor(server.base_url))
     code = (
-        "import dataclasses, json, sys; from pathlib import Path; from llm_extract.batch_api import status; "
+        "import dataclasses, json, sys; from pathlib import Path; from llm_extract.runs.batch_api import status; "
         "print(json.dumps([dataclasses.asdict(s) for s in status(Path(sys.argv[1]))]))"
     )
     time.sleep(DELAY)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llm_extract.chunking import chunk_text
+from llm_extract.core.chunking import chunk_text
 
 sentence = st.text(alphabet="abcdefghij klmnop", min_size=1, max_size=120).map(lambda s: s.strip() + ". ")
 texts = st.lists(sentence, min_size=1, max_size=80).map("".join) | st.text(min_size=0, max_size=3000)

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from llm_extract import Extractor
-from llm_extract.articles import read_article
+from llm_extract.core.articles import read_article
 from llm_extract.errors import InputError, LLMExtractError
-from llm_extract.evaluate import (
+from llm_extract.tasks.security_events.views.evaluate import (
     AGREEMENT_FIELDS,
     SEIZURE_FIELDS,
     EvalReport,
@@ -24,7 +24,7 @@ from llm_extract.evaluate import (
     load_gold,
     render_report,
 )
-from llm_extract.grounding import normalize_text
+from llm_extract.core.grounding import normalize_text
 
 from helpers import ARTICLES, REPLAY, ROOT
 

@@ -11,10 +11,11 @@ import pytest
 from rich.console import Console
 
 from llm_extract import ArticleExtraction
-from llm_extract.export import EXPORT_TABLES, Stats, export, render_stats, stats
-from llm_extract.merge import merge_events, merge_is_current
-from llm_extract.records import Failure, RejectedRecord
-from llm_extract.store import EventStore
+from llm_extract.tasks.security_events.views.export import EXPORT_TABLES, Stats, export, render_stats, stats
+from llm_extract.tasks.security_events.merge import merge_events, merge_is_current
+from llm_extract.core.results import Failure
+from llm_extract.tasks.security_events.records import RejectedRecord
+from llm_extract.runs.store import EventStore
 
 from helpers import AT
 

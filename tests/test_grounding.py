@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from llm_extract.grounding import (
+from llm_extract.core.grounding import (
     DEFAULT_THRESHOLD,
     Grounder,
     Span,

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from llm_extract import Article, ConfigError, InputError, iter_articles
-from llm_extract.pricing import Price, PriceTable
-from llm_extract.records import Usage
+from llm_extract.core.pricing import Price, PriceTable
+from llm_extract.core.results import Usage
 
 HTML = """<html><head><title>Iran seizes opium</title></head><body>
 <nav>Home | World | Sport</nav>

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llm_extract import ArticleExtraction
-from llm_extract.merge import merge_events, merge_is_current, status_family
-from llm_extract.records import AgreementRecord, SeizureRecord
-from llm_extract.schema import AgreementStatus, InstrumentType
-from llm_extract.store import EventStore
+from llm_extract.tasks.security_events.merge import merge_events, merge_is_current, status_family
+from llm_extract.tasks.security_events.records import AgreementRecord, SeizureRecord
+from llm_extract.tasks.security_events.schema import AgreementStatus, InstrumentType
+from llm_extract.runs.store import EventStore
 
 from helpers import AT
 
@@ -300,7 +300,7 @@ def test_the_made_up_reports_merge_as_expected(reference) -> None:
 )
 def test_the_fast_sweep_groups_like_trying_every_pair(periods: list[tuple[int, int, str]], slack: int) -> None:
     """The O(n log n) sweep used for agreements equals union-find over every matching pair."""
-    from llm_extract import merge
+    from llm_extract.tasks.security_events import merge
 
     mentions = [
         merge._Mention(

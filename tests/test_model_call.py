@@ -15,8 +15,8 @@ from llm_extract import (
     TransportError,
     ValidationFailedError,
 )
-from llm_extract.articles import read_article
-from llm_extract.retry import is_transient, retry_after_seconds
+from llm_extract.core.articles import read_article
+from llm_extract.model.retry import is_transient, retry_after_seconds
 
 from helpers import Script, completion, make_settings, seed
 

@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from llm_extract import normalize
-from llm_extract.aliases.countries import ABBREVIATIONS, DEMONYMS, NAME_ALIASES
-from llm_extract.aliases.drugs import GROUP_WORDS, SYNONYMS
-from llm_extract.aliases.places import PLACES
-from llm_extract.normalize import (
+from llm_extract.tasks.security_events import normalize
+from llm_extract.tasks.security_events.aliases.countries import ABBREVIATIONS, DEMONYMS, NAME_ALIASES
+from llm_extract.tasks.security_events.aliases.drugs import GROUP_WORDS, SYNONYMS
+from llm_extract.tasks.security_events.aliases.places import PLACES
+from llm_extract.tasks.security_events.normalize import (
     DRUG_GROUPS,
     Drug,
     DrugGroup,

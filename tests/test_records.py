@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from llm_extract import Extractor, InputError
-from llm_extract.articles import read_article
+from llm_extract.core.articles import read_article
 from llm_extract.cli import app
 
 from helpers import REPLAY, Script, completion, make_settings, seed

@@ -12,7 +12,7 @@ import httpx2
 import pytest
 
 from llm_extract import Article, Extractor, RequestRejectedError, iter_articles, run_batch
-from llm_extract.articles import read_article
+from llm_extract.core.articles import read_article
 
 from helpers import Script, completion, make_settings, seed
 

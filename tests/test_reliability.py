@@ -46,11 +46,11 @@ pytest.importorskip("uvicorn")
 import httpx2
 from helpers import ROOT, completion
 
-from llm_extract.articles import Article, html_to_text, read_article
+from llm_extract.core.articles import Article, html_to_text, read_article
 from llm_extract.errors import RequestRejectedError, TransportError, ValidationFailedError
-from llm_extract.pipeline import Extractor
-from llm_extract.records import CallRecord
-from llm_extract.server import FAULT_KINDS, ServerConfig, ServerHandle, start_server
+from llm_extract.core.pipeline import Extractor
+from llm_extract.core.results import CallRecord
+from llm_extract.testing.server import FAULT_KINDS, ServerConfig, ServerHandle, start_server
 from llm_extract.settings import ExtractorSettings
 from llm_extract.testing import synthetic_article, synthetic_corpus
 
@@ -90,7 +90,7 @@ INJECTION = "\n\n".join(
 def record(replay_dir: Path, items: list[tuple[str, dict[str, Any]]]) -> None:
     """Record `(text, answer)` pairs into `replay_dir`, as `synthetic_corpus` does: the real
     pipeline in record mode against a scripted OpenAI-compatible transport."""
-    from llm_extract.prompts import fence_article
+    from llm_extract.core.prompts import fence_article
 
     def respond(request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from llm_extract import Extractor, ReplayMissError, StaleRecordingError
-from llm_extract.articles import read_article
+from llm_extract.core.articles import read_article
 from llm_extract.core.task import security_events_task
 
 from helpers import FAKE_KEY, REPLAY, Script, completion, make_settings, seed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from llm_extract import ArticleExtraction, Extractor
-from llm_extract.articles import read_article
+from llm_extract.core.articles import read_article
 
 from helpers import REPLAY, seed
 

@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 
 from llm_extract import ArticleExtraction, Extractor
-from llm_extract.articles import iter_articles
-from llm_extract.batch import run_batch
+from llm_extract.core.articles import iter_articles
+from llm_extract.runs.runner import run_batch
 from llm_extract.errors import StoreError
-from llm_extract.records import Failure
-from llm_extract.report import REPORT_FILE, json_for_script, segments, write_report
-from llm_extract.store import EventStore
+from llm_extract.core.results import Failure
+from llm_extract.tasks.security_events.views.report import REPORT_FILE, json_for_script, segments, write_report
+from llm_extract.runs.store import EventStore
 
 from helpers import ARTICLES, REPLAY
 
@@ -264,7 +264,7 @@ def test_assets_cannot_end_their_own_block() -> None:
     from importlib import resources
 
     for name in ("report.css", "report.js"):
-        text = resources.files("llm_extract").joinpath("report_assets", name).read_text(encoding="utf-8")
+        text = resources.files("llm_extract.tasks.security_events.views").joinpath("report_assets", name).read_text(encoding="utf-8")
         assert "</" not in text and "<!--" not in text, name
 
 

@@ -28,7 +28,7 @@ else:
         "playwright.sync_api", reason="playwright is not installed (pip install playwright; never `playwright install`)"
     )
 
-from llm_extract.store import EventStore
+from llm_extract.runs.store import EventStore
 
 from test_report import P_IMG, P_SCRIPT, build_report
 

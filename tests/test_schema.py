@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from llm_extract.records import AgreementRecord, ArticleExtraction
-from llm_extract.schema import ArticleMentions, DrugItem
+from llm_extract.tasks.security_events.records import AgreementRecord, ArticleExtraction
+from llm_extract.tasks.security_events.schema import ArticleMentions, DrugItem
 
 
 def test_the_good_answer_validates(good_answer):

@@ -28,12 +28,12 @@ import httpx2
 import openai
 from pydantic import ValidationError
 
-from llm_extract.articles import read_article
+from llm_extract.core.articles import read_article
 from llm_extract.errors import ConfigError
-from llm_extract.pipeline import Extractor
-from llm_extract.retry import retry_after_seconds, transient_kind
-from llm_extract.schema import ArticleMentions
-from llm_extract.server import (
+from llm_extract.core.pipeline import Extractor
+from llm_extract.model.retry import retry_after_seconds, transient_kind
+from llm_extract.tasks.security_events.schema import ArticleMentions
+from llm_extract.testing.server import (
     Fault,
     FaultInjector,
     FaultPlan,

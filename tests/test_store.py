@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from llm_extract import ArticleExtraction
-from llm_extract.records import ArticleInfo, CallRecord, Failure
-from llm_extract.store import MIGRATIONS, EventStore, StoreError, redact_secrets
+from llm_extract.core.results import ArticleInfo, CallRecord, Failure
+from llm_extract.runs.store import MIGRATIONS, EventStore, StoreError, redact_secrets
 
 from helpers import AT, ROOT
 
@@ -282,7 +282,7 @@ _WRITER = """
 import hashlib, sys
 from pathlib import Path
 from llm_extract import ArticleExtraction
-from llm_extract.store import EventStore
+from llm_extract.runs.store import EventStore
 
 seeds = [ArticleExtraction.model_validate_json(line) for line in Path(sys.argv[2]).read_text().splitlines()]
 store = EventStore(Path(sys.argv[1]))

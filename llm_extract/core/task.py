@@ -16,9 +16,10 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from ..articles import Article
-from ..records import ArticleExtraction, ArticleInfo, ArticleResult, RunMeta
-from ..schema import ArticleMentions
+from llm_extract.core.articles import Article
+from llm_extract.core.results import ArticleInfo, ArticleResult, RunMeta
+from llm_extract.tasks.security_events.records import ArticleExtraction
+from llm_extract.tasks.security_events.schema import ArticleMentions
 
 __all__ = ["SECURITY_EVENTS", "BuildContext", "Task", "builtin_prompt_dir", "security_events_task"]
 
@@ -62,7 +63,7 @@ def builtin_prompt_dir(name: str) -> Path:
 
 
 def _build_security_events(mentions: ArticleMentions, context: BuildContext) -> ArticleExtraction:
-    from ..security_events import BuildOptions, build_extraction
+    from llm_extract.tasks.security_events.build import BuildOptions, build_extraction
 
     options = BuildOptions(fuzzy_threshold=context.fuzzy_threshold, keep_ungrounded=context.keep_ungrounded)
     return build_extraction(
@@ -71,7 +72,7 @@ def _build_security_events(mentions: ArticleMentions, context: BuildContext) -> 
 
 
 def _combine_security_events(parts: list[ArticleMentions]) -> ArticleMentions:
-    from ..security_events import combine_chunks
+    from llm_extract.tasks.security_events.build import combine_chunks
 
     return combine_chunks(parts)
 

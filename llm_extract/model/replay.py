@@ -40,7 +40,7 @@ from typing import Any
 
 import httpx2
 
-from .errors import ReplayError, ReplayMissError, StaleRecordingError
+from llm_extract.errors import ReplayError, ReplayMissError, StaleRecordingError
 
 __all__ = [
     "ARTICLE_HEADER",

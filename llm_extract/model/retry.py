@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
 from tenacity.wait import wait_random_exponential
 
-from .errors import ReplayError
+from llm_extract.errors import ReplayError
 
 if TYPE_CHECKING:
-    from .settings import ExtractorSettings
+    from llm_extract.settings import ExtractorSettings
 
 __all__ = [
     "RETRYABLE_STATUS",

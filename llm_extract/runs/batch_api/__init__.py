@@ -54,7 +54,7 @@ Python API (each has an `a...` coroutine twin):
 
 ```python
 from llm_extract import Extractor
-from llm_extract.batch_api import submit, status, collect, resubmit
+from llm_extract.runs.batch_api import submit, status, collect, resubmit
 
 ex = Extractor(mode="live")                       # OPENAI_API_KEY / OPENAI_BASE_URL
 submit(["articles/"], Path("out"), extractor=ex)  # -> SubmitSummary
@@ -84,8 +84,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx2
 from pydantic import BaseModel, Field
 
-from .articles import Article, iter_articles
-from .batch import (
+from llm_extract.core.articles import Article, iter_articles
+from llm_extract.runs.runner import (
     ERRORS_FILE,
     RECORDS_FILE,
     STORE_FILE,
@@ -96,15 +96,15 @@ from .batch import (
     restore_records,
     unexpected_failure,
 )
-from .chunking import chunk_text
-from .errors import BatchError, ConfigError, InputError, LLMExtractError, ModelCallError
-from .records import CallRecord, Failure, RunMeta, Usage
-from .replay import request_hash
+from llm_extract.core.chunking import chunk_text
+from llm_extract.errors import BatchError, ConfigError, InputError, LLMExtractError, ModelCallError
+from llm_extract.core.results import CallRecord, Failure, RunMeta, Usage
+from llm_extract.model.replay import request_hash
 
 if TYPE_CHECKING:
-    from .pipeline import Extractor
-    from .settings import ExtractorSettings
-    from .store import EventStore
+    from llm_extract.core.pipeline import Extractor
+    from llm_extract.settings import ExtractorSettings
+    from llm_extract.runs.store import EventStore
 
 __all__ = [
     "BATCH_DIR",
@@ -330,7 +330,7 @@ class _RequestBuilder:
     """The first request of each article (or chunk), made by the live path itself."""
 
     def __init__(self, extractor: Extractor[Any]) -> None:
-        from .llm import ModelClient
+        from llm_extract.model.client import ModelClient
 
         self.extractor = extractor
         # one attempt, no reask: the capture answers once and the call ends there
@@ -585,7 +585,7 @@ async def asubmit(
     metadata: dict[str, str] | None = None,
 ) -> SubmitSummary:
     """Submit every article of `items` as batch jobs; see `submit`."""
-    from .store import EventStore
+    from llm_extract.runs.store import EventStore
 
     if max_requests < 1 or max_bytes < 1:
         raise ConfigError("max_requests and max_bytes must be >= 1")
@@ -830,7 +830,7 @@ def status(
 
 
 def _settings_for(state: BatchState, **overrides: Any) -> ExtractorSettings:
-    from .settings import ExtractorSettings
+    from llm_extract.settings import ExtractorSettings
 
     models = sorted({p.model for p in state.parts})
     values: dict[str, Any] = {
@@ -848,7 +848,7 @@ def extractor_for(out_dir: Path, **overrides: Any) -> Extractor[Any]:
     `overrides` are `ExtractorSettings` fields (None: unset), e.g. `api_key`, `base_url`,
     `prices_file`, `keep_ungrounded`, `concurrency`, `max_reasks`.
     """
-    from .pipeline import Extractor
+    from llm_extract.core.pipeline import Extractor
 
     return Extractor(settings=_settings_for(_require_state(Path(out_dir)), **overrides))
 
@@ -1174,9 +1174,9 @@ async def acollect(
     merge: bool = True,
 ) -> CollectSummary:
     """Collect every finished job of `out_dir`; see `collect`."""
-    from .pipeline import Extractor
-    from .settings import ExtractorSettings
-    from .store import EventStore
+    from llm_extract.core.pipeline import Extractor
+    from llm_extract.settings import ExtractorSettings
+    from llm_extract.runs.store import EventStore
 
     out_dir = Path(out_dir)
     state = _require_state(out_dir)
@@ -1322,7 +1322,7 @@ async def acollect(
         if replaced:  # a forced part replaced results: records.jsonl keeps one line per article
             _rewrite_records(store, records_path)
         if merge and summary.batch.extracted:
-            from .merge import merge_events
+            from llm_extract.tasks.security_events.merge import merge_events
 
             summary.batch.canonical_events = merge_events(store).canonical
     finally:
@@ -1412,7 +1412,7 @@ async def _resubmit(
 
 async def aresubmit(out_dir: Path, *, extractor: Extractor[Any], metadata: dict[str, str] | None = None) -> list[str]:
     """Resubmit failed, expired and cancelled requests; see `resubmit`."""
-    from .store import EventStore
+    from llm_extract.runs.store import EventStore
 
     out_dir = Path(out_dir)
     state = _require_state(out_dir)

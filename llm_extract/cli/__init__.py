@@ -20,8 +20,8 @@ import typer
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .batch import BatchSummary
-    from .settings import CallMode, Mode
+    from llm_extract.runs.runner import BatchSummary
+    from llm_extract.settings import CallMode, Mode
 
 __all__ = ["app", "main"]
 
@@ -109,7 +109,7 @@ def run(
     """
     from rich.console import Console
 
-    from .errors import ConfigError, PromptError
+    from llm_extract.errors import ConfigError, PromptError
 
     console = Console(stderr=True)
     _logging(console, quiet=quiet, verbose=verbose)
@@ -120,10 +120,10 @@ def run(
         console.print(f"[red]error:[/red] no such file or directory: {_escape(', '.join(missing))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
 
-    from .articles import iter_articles
-    from .batch import run_batch
-    from .pipeline import Extractor
-    from .settings import ExtractorSettings
+    from llm_extract.core.articles import iter_articles
+    from llm_extract.runs.runner import run_batch
+    from llm_extract.core.pipeline import Extractor
+    from llm_extract.settings import ExtractorSettings
 
     try:
         settings = ExtractorSettings.resolve(
@@ -166,7 +166,7 @@ def run(
         )
     import sqlite3
 
-    from .errors import LLMExtractError
+    from llm_extract.errors import LLMExtractError
 
     try:
         with _progress(console, paths, quiet=quiet) as on_done:
@@ -201,8 +201,8 @@ def run(
 
 def _write_html_report(console: Console, out: Path, *, quiet: bool) -> None:
     """OUT/report.html after a run; a failure to write it is a warning, never a lost run."""
-    from .errors import LLMExtractError
-    from .report import write_report
+    from llm_extract.errors import LLMExtractError
+    from llm_extract.tasks.security_events.views.report import write_report
 
     try:
         path = write_report(out)
@@ -230,7 +230,7 @@ def _logging(console: Console, *, quiet: bool, verbose: int) -> None:
 
 def _count_inputs(paths: list[Path]) -> int | None:
     """How many articles the inputs hold, when that is cheap to know (not JSONL, not stdin)."""
-    from .articles import JSONL_SUFFIXES, SUFFIXES
+    from llm_extract.core.articles import JSONL_SUFFIXES, SUFFIXES
 
     total = 0
     for path in paths:
@@ -291,9 +291,9 @@ def _no_store(exc: Exception, outdir: Path) -> NoReturn:
 
 def _open_store(outdir: Path):  # type: ignore[no-untyped-def]
 
-    from .batch import STORE_FILE
-    from .errors import StoreError
-    from .store import EventStore
+    from llm_extract.runs.runner import STORE_FILE
+    from llm_extract.errors import StoreError
+    from llm_extract.runs.store import EventStore
 
     try:
         return EventStore(outdir / STORE_FILE, create=False)
@@ -304,7 +304,7 @@ def _open_store(outdir: Path):  # type: ignore[no-untyped-def]
 @app.command()
 def merge(outdir: Annotated[Path, typer.Argument(help="An output directory of `llm-extract run`.")]) -> None:
     """Recompute the events merged across articles (run does this at its end)."""
-    from .merge import merge_events
+    from llm_extract.tasks.security_events.merge import merge_events
 
     with _open_store(outdir) as store:
         result = merge_events(store)
@@ -323,7 +323,7 @@ def export_command(
     excel: Annotated[bool, typer.Option("--excel", help="CSV for Excel: a UTF-8 BOM, and formulas escaped.")] = False,
 ) -> None:
     """Write flat tables (agreements, seizures, events, articles, failures, rejected)."""
-    from .export import export
+    from llm_extract.tasks.security_events.views.export import export
 
     if format not in ("csv", "jsonl"):
         raise typer.BadParameter("must be 'csv' or 'jsonl'", param_hint="--format")
@@ -346,8 +346,8 @@ def report_command(
 ) -> None:
     """Write one self-contained HTML page (opens offline): tables, charts, highlighted evidence."""
 
-    from .errors import StoreError
-    from .report import write_report
+    from llm_extract.errors import StoreError
+    from llm_extract.tasks.security_events.views.report import write_report
 
     try:
         path = write_report(outdir, output, articles_root=articles_root)
@@ -361,8 +361,8 @@ def stats(outdir: Annotated[Path, typer.Argument(help="An output directory of `l
     """Counts by country, drug group, year and agreement status."""
     from rich.console import Console
 
-    from .export import render_stats
-    from .export import stats as compute_stats
+    from llm_extract.tasks.security_events.views.export import render_stats
+    from llm_extract.tasks.security_events.views.export import stats as compute_stats
 
     with _open_store(outdir) as store:
         tables = render_stats(compute_stats(store))
@@ -401,9 +401,9 @@ def serve(
     """Serve recordings over the OpenAI API (chat completions, files, batches), with optional faults."""
     from rich.console import Console
 
-    from .errors import ConfigError
-    from .server import ServerConfig
-    from .server import serve as run_server
+    from llm_extract.errors import ConfigError
+    from llm_extract.testing.server import ServerConfig
+    from llm_extract.testing.server import serve as run_server
 
     try:
         config = ServerConfig(
@@ -436,8 +436,8 @@ def eval_command(
     """Score runs against gold annotations: precision, recall, F1 and per-field accuracy."""
     from rich.console import Console
 
-    from .errors import LLMExtractError
-    from .evaluate import evaluate, render_report
+    from llm_extract.errors import LLMExtractError
+    from llm_extract.tasks.security_events.views.evaluate import evaluate, render_report
 
     err = Console(stderr=True)
     try:
@@ -554,7 +554,7 @@ def batch_submit(
     """
     from rich.console import Console
 
-    from .errors import ConfigError, LLMExtractError, PromptError
+    from llm_extract.errors import ConfigError, LLMExtractError, PromptError
 
     console = Console(stderr=True)
     _logging(console, quiet=quiet, verbose=verbose)
@@ -569,10 +569,10 @@ def batch_submit(
 
     import os
 
-    from .articles import iter_articles
-    from .batch_api import asubmit, load_state
-    from .pipeline import Extractor
-    from .settings import ExtractorSettings
+    from llm_extract.core.articles import iter_articles
+    from llm_extract.runs.batch_api import asubmit, load_state
+    from llm_extract.core.pipeline import Extractor
+    from llm_extract.settings import ExtractorSettings
 
     try:
         state = load_state(out)
@@ -637,8 +637,8 @@ def batch_status(
     from rich.console import Console
     from rich.table import Table
 
-    from .batch_api import astatus, extractor_for
-    from .errors import BatchError, ConfigError, LLMExtractError
+    from llm_extract.runs.batch_api import astatus, extractor_for
+    from llm_extract.errors import BatchError, ConfigError, LLMExtractError
 
     err = Console(stderr=True)
     try:
@@ -687,8 +687,8 @@ def batch_collect(
     """
     from rich.console import Console
 
-    from .batch_api import BATCH_DISCOUNT, acollect, extractor_for
-    from .errors import BatchError, ConfigError, LLMExtractError, PromptError
+    from llm_extract.runs.batch_api import BATCH_DISCOUNT, acollect, extractor_for
+    from llm_extract.errors import BatchError, ConfigError, LLMExtractError, PromptError
 
     console = Console(stderr=True)
     _logging(console, quiet=quiet, verbose=verbose)

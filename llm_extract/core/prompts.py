@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import PromptError
+from llm_extract.errors import PromptError
 
 __all__ = ["ARTICLE_CLOSE", "PromptSet", "fence_article"]
 

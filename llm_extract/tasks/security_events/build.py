@@ -30,10 +30,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .articles import Article
-from .chunking import sentence_boundaries
-from .grounding import Grounder, Span, contains_value, normalize_text
-from .normalize import (
+from llm_extract.core.articles import Article
+from llm_extract.core.chunking import sentence_boundaries
+from llm_extract.core.grounding import Grounder, Span, contains_value, normalize_text
+from llm_extract.tasks.security_events.normalize import (
     PartialDate,
     country_code,
     country_of_place,
@@ -44,17 +44,9 @@ from .normalize import (
     to_litres,
     unit_kind,
 )
-from .records import (
-    AgreementRecord,
-    ArticleExtraction,
-    ArticleInfo,
-    DrugItemRecord,
-    PartyRecord,
-    RejectedRecord,
-    RunMeta,
-    SeizureRecord,
-)
-from .schema import AgreementMention, ArticleMentions, PartyKind, SeizureMention
+from llm_extract.core.results import ArticleInfo, RunMeta
+from llm_extract.tasks.security_events.records import AgreementRecord, ArticleExtraction, DrugItemRecord, PartyRecord, RejectedRecord, SeizureRecord
+from llm_extract.tasks.security_events.schema import AgreementMention, ArticleMentions, PartyKind, SeizureMention
 
 __all__ = ["BuildOptions", "build_extraction", "combine_chunks"]
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .errors import InputError
+from llm_extract.errors import InputError
 
 __all__ = ["Article", "SUFFIXES", "article_from_json", "html_to_text", "iter_articles", "iter_jsonl", "read_article"]
 

@@ -75,9 +75,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from .articles import article_from_json, iter_articles, read_article
-from .errors import InputError, LLMExtractError
-from .store import EventStore
+from llm_extract.core.articles import article_from_json, iter_articles, read_article
+from llm_extract.errors import InputError, LLMExtractError
+from llm_extract.runs.store import EventStore
 
 __all__ = ["REPORT_FILE", "json_for_script", "segments", "write_report"]
 
@@ -673,7 +673,7 @@ def _articles(
 
 # -- the page -----------------------------------------------------------------------------------------------------
 def _asset(name: str) -> str:
-    return resources.files("llm_extract").joinpath(_ASSETS, name).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath(_ASSETS, name).read_text(encoding="utf-8")
 
 
 def _environment() -> jinja2.Environment:
@@ -724,8 +724,8 @@ def write_report(
     last merge, as `export` does. Raises `StoreError` when `out_dir` has no store. The file
     is written under a temporary name and renamed when complete.
     """
-    from .export import stats
-    from .merge import merge_events, merge_is_current
+    from llm_extract.tasks.security_events.views.export import stats
+    from llm_extract.tasks.security_events.merge import merge_events, merge_is_current
 
     out_dir = Path(out_dir)
     dest = Path(dest) if dest is not None else out_dir / REPORT_FILE

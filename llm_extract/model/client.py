@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from .errors import (
+from llm_extract.errors import (
     LLMExtractError,
     ModelCallError,
     ReplayError,
@@ -31,15 +31,15 @@ from .errors import (
     TransportError,
     ValidationFailedError,
 )
-from .records import CallRecord, Usage
-from .replay import ARTICLE_HEADER, RecordingTransport, ReplayStore, ReplayTransport, request_hash
-from .retry import EmptyResponseError, transient_kind, transport_retrying
+from llm_extract.core.results import CallRecord, Usage
+from llm_extract.model.replay import ARTICLE_HEADER, RecordingTransport, ReplayStore, ReplayTransport, request_hash
+from llm_extract.model.retry import EmptyResponseError, transient_kind, transport_retrying
 
 if TYPE_CHECKING:
     import httpx2
 
-    from .articles import Article
-    from .settings import ExtractorSettings
+    from llm_extract.core.articles import Article
+    from llm_extract.settings import ExtractorSettings
 
 __all__ = ["CallStats", "ModelClient", "ResponseCache", "raw_output"]
 

@@ -28,16 +28,17 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel
 
-from .articles import Article
-from .chunking import Chunk, chunk_text
-from .errors import InputError, LLMExtractError, ModelCallError
-from .llm import CallStats, ModelClient, ResponseCache
-from .pricing import PriceTable
-from .prompts import PromptSet
-from .records import ArticleExtraction, ArticleInfo, ArticleResult, CallRecord, RunMeta
-from .replay import ReplayStore
-from .settings import ExtractorSettings, Mode
-from .core.task import SECURITY_EVENTS, BuildContext, Task
+from llm_extract.core.articles import Article
+from llm_extract.core.chunking import Chunk, chunk_text
+from llm_extract.errors import InputError, LLMExtractError, ModelCallError
+from llm_extract.model.client import CallStats, ModelClient, ResponseCache
+from llm_extract.core.pricing import PriceTable
+from llm_extract.core.prompts import PromptSet
+from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, RunMeta
+from llm_extract.tasks.security_events.records import ArticleExtraction
+from llm_extract.model.replay import ReplayStore
+from llm_extract.settings import ExtractorSettings, Mode
+from llm_extract.core.task import SECURITY_EVENTS, BuildContext, Task
 
 if TYPE_CHECKING:
     import httpx2

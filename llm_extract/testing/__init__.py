@@ -124,8 +124,8 @@ def synthetic_corpus(n: int, articles_dir: Path, replay_dir: Path, *, model: str
     """Write `n` articles to `articles_dir` and their recordings to `replay_dir`."""
     import httpx2
 
-    from .articles import Article
-    from .pipeline import Extractor
+    from llm_extract.core.articles import Article
+    from llm_extract.core.pipeline import Extractor
 
     articles_dir.mkdir(parents=True, exist_ok=True)
     answers: dict[str, dict[str, Any]] = {}
@@ -172,7 +172,7 @@ def cached_corpus(cache: Path, n: int) -> tuple[Path, Path]:
     """
     import shutil
 
-    from .pipeline import Extractor
+    from llm_extract.core.pipeline import Extractor
 
     articles, replay = cache / "articles", cache / "replay"
     version = Extractor(mode="replay", replay_dir=replay).prompts.version

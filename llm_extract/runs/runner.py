@@ -26,13 +26,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .articles import Article
-from .errors import InputError, LLMExtractError, ModelCallError
-from .records import ArticleInfo, ArticleResult, CallRecord, Failure
+from llm_extract.core.articles import Article
+from llm_extract.errors import InputError, LLMExtractError, ModelCallError
+from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, Failure
 
 if TYPE_CHECKING:
-    from .pipeline import Extractor
-    from .store import EventStore
+    from llm_extract.core.pipeline import Extractor
+    from llm_extract.runs.store import EventStore
 
 __all__ = [
     "BatchSummary",
@@ -239,7 +239,7 @@ async def run_batch(
     `max_cost_usd` stops starting new articles once the estimated cost reaches it (those
     in flight finish). `on_done` is called after each article (progress display).
     """
-    from .store import EventStore
+    from llm_extract.runs.store import EventStore
 
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = BatchSummary()
@@ -261,7 +261,7 @@ async def run_batch(
         records.close()
         errors.close()
         if merge:
-            from .merge import merge_events
+            from llm_extract.tasks.security_events.merge import merge_events
 
             summary.canonical_events = merge_events(store).canonical
     finally:
@@ -289,7 +289,7 @@ async def _work(
     limit = concurrency or extractor.settings.concurrency
 
     def cost_of(calls: list[CallRecord]) -> float | None:
-        from .records import Usage
+        from llm_extract.core.results import Usage
 
         usage = Usage(
             input_tokens=sum(c.input_tokens for c in calls),

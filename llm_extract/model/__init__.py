@@ -1,0 +1,1 @@
+"""The model seam: the openai + instructor client, transport retries, record and replay."""

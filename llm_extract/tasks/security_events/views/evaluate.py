@@ -1,0 +1,799 @@
+"""Score extracted records against gold annotations: precision, recall, F1 and field accuracy.
+
+`evaluate(gold_dir, run_dirs)` reads one gold file per article (the format is described in
+`fixtures/gold/README.md` and checked by :class:`GoldArticle`) and, for each run directory,
+its `records.jsonl`; it returns an :class:`EvalReport`. `render_report(report)` turns it into
+rich tables, `report.model_dump_json()` into JSON.
+
+Pairing articles
+----------------
+A gold file names its article by `sha256` (of the UTF-8 text), `id` (as in the run) and/or
+`stem` (the file name without extension; by default the gold file's own stem). A result line
+of `records.jsonl` is paired with a gold file by sha256 first, then by id, then by the stem of
+its `article.source`; pairing by id or stem when the sha256 differs adds a warning (the text
+changed since the gold was written). A gold article missing from a run counts as all missed
+(recall); a result with no gold file is ignored and listed in `articles_without_gold`.
+
+Matching records (within one article, agreements with agreements, seizures with seizures)
+----------------------------------------------------------------------------------------
+1. **Candidates.** A predicted record *can* correspond to a gold record when:
+
+   - agreement: every gold party is found among the predicted parties, a party being found
+     by its ISO3 code (`iso3`) or, failing that, by its name or one of its `aliases`
+     (compared case-, accent- and punctuation-insensitively). Extra predicted parties do not
+     prevent a match (they make the `parties` field wrong);
+   - seizure: the predicted items and the gold items share at least one canonical drug
+     (`drug_name`; an unrecognised predicted drug counts as `unspecified`).
+
+   Instrument, status, dates and quantities are deliberately *not* required: a record found
+   with a wrong status is a found record with a wrong field, so it lowers that field's
+   accuracy, not precision or recall.
+2. **Pair score** (a tie-break between candidates, an integer): 3 × the evidence overlap in
+   percent (100 when the gold `evidence` hint, normalised as grounding does, is contained in
+   the predicted evidence or contains it, else the share of the hint's words found in it; 0
+   without a hint) + 100 per scored field that agrees (below).
+3. **Assignment.** One-to-one, maximising first the number of matched pairs, then the total
+   pair score: an exact maximum-weight assignment (Hungarian algorithm) with weight
+   `B + score` for candidate pairs, where `B` exceeds any possible total score. It is
+   deterministic (no randomness, no dependence on anything but the two lists and their order).
+
+Matched pairs are true positives; unmatched predictions false positives; unmatched gold
+records false negatives. Precision, recall and F1 are micro-averaged over every gold article
+of the run. `exact` counts only matched pairs whose every scored field is right.
+
+Fields scored on matched pairs
+------------------------------
+- agreements: `parties` (every gold party found and every predicted party found among the
+  gold's: same countries, organisations by name), `instrument_type`, `status`, `date`,
+  `is_background`;
+- seizures: `drug` (the same set of canonical drugs), `kg` (each gold item's quantity:
+  masses within 1 % of the gold kg, volumes within 1 % of the gold litres, counts equal; a
+  gold item without a quantity wants none; the predicted items of one drug are summed),
+  `country` (ISO3), `date`.
+
+**Dates are compared at the gold's precision**: the predicted period must lie within the
+gold's (`YYYY`, `YYYY-MM`, `YYYY-Www`, `YYYY-MM-DD`). So gold `2024` accepts `2024-09-10`,
+gold `2023-W26` accepts `2023-06-27`, but gold `2024-09-10` rejects `2024-09` (less precise)
+and a gold `null` (the text gives no date) accepts only `null`.
+
+Predictions are read leniently (unknown fields are ignored), so any system's output can be
+scored once written as `records.jsonl` lines with `article` (`sha256`, `id` or `source`) and
+`agreements` / `seizures` in the layout of `llm_extract.records`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from llm_extract.errors import InputError
+from llm_extract.core.grounding import normalize_text
+from llm_extract.tasks.security_events.normalize import DrugName, PartialDate
+from llm_extract.tasks.security_events.schema import AgreementStatus, Domain, InstrumentType
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.table import Table
+
+__all__ = [
+    "AGREEMENT_FIELDS",
+    "PRF",
+    "SEIZURE_FIELDS",
+    "ArticleScore",
+    "EvalReport",
+    "FieldScore",
+    "GoldAgreement",
+    "GoldArticle",
+    "GoldArticleRef",
+    "GoldItem",
+    "GoldParty",
+    "GoldSeizure",
+    "KindResult",
+    "KindScores",
+    "RecordMatch",
+    "RunScore",
+    "date_matches",
+    "evaluate",
+    "load_gold",
+    "render_report",
+]
+
+#: Fields scored on matched pairs, in report order.
+AGREEMENT_FIELDS = ("parties", "instrument_type", "status", "date", "is_background")
+SEIZURE_FIELDS = ("drug", "kg", "country", "date")
+
+#: Relative tolerance on masses and volumes.
+QUANTITY_TOLERANCE = 0.01
+
+GOLD_VERSION = 1
+
+
+# --------------------------------------------------------------------------------------------
+# gold format
+# --------------------------------------------------------------------------------------------
+_ISO3 = re.compile(r"[A-Z]{3}")
+
+
+def _check_iso3(value: str) -> str:
+    if not _ISO3.fullmatch(value):
+        raise ValueError(f"not an ISO 3166-1 alpha-3 code (three capital letters): {value!r}")
+    return value
+
+
+def _check_date(value: str) -> str:
+    PartialDate.from_iso(value)  # ValueError: "not an ISO partial date: ..."
+    return value
+
+
+Iso3 = Annotated[str, AfterValidator(_check_iso3)]
+IsoDate = Annotated[str, AfterValidator(_check_date)]
+
+
+class _Gold(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GoldParty(_Gold):
+    """A party: its name, its country (ISO3, null for organisations) and other names it goes by."""
+
+    name: str = Field(min_length=1)
+    iso3: Iso3 | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+
+class GoldAgreement(_Gold):
+    parties: list[GoldParty] = Field(min_length=1)
+    instrument_type: InstrumentType
+    status: AgreementStatus
+    date_iso: IsoDate | None = Field(description="At the precision the text gives; null when it gives none.")
+    is_background: bool
+    domains: list[Domain] | None = Field(default=None, description="Recorded, not scored.")
+    evidence: str | None = Field(default=None, description="A short verbatim snippet, for tie-breaks.")
+    note: str | None = None
+
+
+class GoldItem(_Gold):
+    """One drug of a seizure: canonical name and at most one quantity (kg, count or litres)."""
+
+    drug_name: DrugName
+    kg: float | None = Field(default=None, gt=0)
+    count: float | None = Field(default=None, gt=0)
+    litres: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_quantity(self) -> GoldItem:
+        if sum(q is not None for q in (self.kg, self.count, self.litres)) > 1:
+            raise ValueError("give at most one of kg, count, litres")
+        return self
+
+
+class GoldSeizure(_Gold):
+    items: list[GoldItem] = Field(min_length=1)
+    country: Iso3 | None
+    date_iso: IsoDate | None = Field(description="At the precision the text gives; null when it gives none.")
+    place: str | None = Field(default=None, description="Recorded, not scored.")
+    seizing_agency: str | None = Field(default=None, description="Recorded, not scored.")
+    evidence: str | None = None
+    note: str | None = None
+
+
+class GoldArticleRef(_Gold):
+    """Which article: any of stem, sha256, id (the stem defaults to the gold file's name)."""
+
+    stem: str | None = None
+    sha256: str | None = None
+    id: str | None = None
+    published: str | None = Field(default=None, description="Recorded, not scored.")
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value):
+            raise ValueError("sha256 must be 64 lower-case hex digits")
+        return value
+
+
+class GoldArticle(_Gold):
+    """One gold file: an article and every agreement and seizure a careful reader finds in it."""
+
+    version: Literal[1] = GOLD_VERSION
+    article: GoldArticleRef = Field(default_factory=GoldArticleRef)
+    note: str | None = None
+    agreements: list[GoldAgreement] = Field(default_factory=list)
+    seizures: list[GoldSeizure] = Field(default_factory=list)
+    file: str = Field(default="", description="Set by load_gold: the gold file's path.")
+
+
+def load_gold(gold_dir: Path) -> list[GoldArticle]:
+    """Every `*.json` gold file in `gold_dir`, sorted by name; `InputError` naming a bad file."""
+    gold_dir = Path(gold_dir)
+    if not gold_dir.is_dir():
+        raise InputError(str(gold_dir), "not a directory of gold files")
+    paths = sorted(gold_dir.glob("*.json"))
+    if not paths:
+        raise InputError(str(gold_dir), "no gold files (*.json)")
+    golds: list[GoldArticle] = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(str(path), f"not a readable JSON file: {exc}") from None
+        if not isinstance(data, dict):
+            raise InputError(str(path), "a gold file holds one JSON object")
+        data.pop("file", None)
+        try:
+            gold = GoldArticle.model_validate(data)
+        except ValidationError as exc:
+            raise InputError(str(path), "not a valid gold file: " + _errors(exc)) from None
+        ref = gold.article
+        if ref.stem is None:
+            ref = ref.model_copy(update={"stem": path.stem})
+        gold = gold.model_copy(update={"article": ref, "file": str(path)})
+        for key in (f"sha256:{ref.sha256}" if ref.sha256 else None, f"id:{ref.id}" if ref.id else None):
+            if key is not None:
+                if key in seen:
+                    raise InputError(str(path), f"the same article as {seen[key]} ({key})")
+                seen[key] = str(path)
+        golds.append(gold)
+    return golds
+
+
+def _errors(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# predictions (read leniently)
+# --------------------------------------------------------------------------------------------
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _PParty(_Lenient):
+    name: str = ""
+    iso3: str | None = None
+
+
+class _PAgreement(_Lenient):
+    id: str = ""
+    parties: list[_PParty] = Field(default_factory=list)
+    instrument_type: str | None = None
+    status: str | None = None
+    date_iso: str | None = None
+    is_background: bool = False
+    evidence: str = ""
+
+
+class _PItem(_Lenient):
+    drug: str | None = None
+    drug_name: str | None = None
+    kg: float | None = None
+    count: float | None = None
+    litres: float | None = None
+
+
+class _PSeizure(_Lenient):
+    id: str = ""
+    items: list[_PItem] = Field(default_factory=list)
+    country: str | None = None
+    date_iso: str | None = None
+    evidence: str = ""
+
+
+class _PArticle(_Lenient):
+    id: str | None = None
+    source: str | None = None
+    sha256: str | None = None
+
+
+class _PRun(_Lenient):
+    model: str | None = None
+    prompt_version: str | None = None
+
+
+class _PLine(_Lenient):
+    article: _PArticle
+    run: _PRun | None = None
+    agreements: list[_PAgreement] = Field(default_factory=list)
+    seizures: list[_PSeizure] = Field(default_factory=list)
+
+
+def _read_run(run_dir: Path) -> tuple[Path, list[_PLine], list[str]]:
+    path = run_dir if run_dir.is_file() else run_dir / "records.jsonl"
+    if not path.is_file():
+        raise InputError(str(run_dir), "no records.jsonl (is it an output directory of `llm-extract run`?)")
+    lines: list[_PLine] = []
+    warnings: list[str] = []
+    try:
+        raw = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot be read: {exc}") from None
+    for number, text in enumerate(raw, start=1):
+        if not text.strip():
+            continue
+        try:
+            line = _PLine.model_validate_json(text)
+        except ValidationError as exc:
+            if number == len(raw) and not text.endswith("}"):
+                warnings.append(f"{path}:{number}: a torn last line was ignored")
+                continue
+            raise InputError(f"{path}:{number}", "not a result line: " + _errors(exc)) from None
+        for i, a in enumerate(line.agreements, start=1):
+            a.id = a.id or f"a{i}"
+        for i, s in enumerate(line.seizures, start=1):
+            s.id = s.id or f"s{i}"
+        lines.append(line)
+    return path, lines, warnings
+
+
+# --------------------------------------------------------------------------------------------
+# comparisons
+# --------------------------------------------------------------------------------------------
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = re.sub(r"['\u2019`]s\b", "", text)
+    return " ".join(re.findall(r"\w+", text))
+
+
+def date_matches(gold: str | None, predicted: str | None) -> bool:
+    """A predicted date is right when its period lies within the gold's (null only for null)."""
+    if gold is None or predicted is None:
+        return gold is None and predicted is None
+    g = PartialDate.from_iso(gold)
+    try:
+        p = PartialDate.from_iso(predicted)
+    except ValueError:
+        return False
+    return g.as_date() <= p.as_date() and p.last_date() <= g.last_date()
+
+
+def _party_found(gold: GoldParty, predicted: Sequence[_PParty]) -> bool:
+    if gold.iso3 is not None and any(p.iso3 == gold.iso3 for p in predicted):
+        return True
+    names = {_fold(n) for n in (gold.name, *gold.aliases)}
+    return any(_fold(p.name) in names for p in predicted)
+
+
+def _party_explained(predicted: _PParty, gold: Sequence[GoldParty]) -> bool:
+    if predicted.iso3 is not None and any(g.iso3 == predicted.iso3 for g in gold):
+        return True
+    name = _fold(predicted.name)
+    return any(name in {_fold(n) for n in (g.name, *g.aliases)} for g in gold)
+
+
+def _evidence_overlap(hint: str | None, evidence: str) -> int:
+    """0-100: how much of the gold hint the predicted evidence holds."""
+    if not hint or not evidence:
+        return 0
+    h, e = normalize_text(hint), normalize_text(evidence)
+    if h in e or e in h:
+        return 100
+    words = set(re.findall(r"\w+", h))
+    if not words:
+        return 0
+    found = set(re.findall(r"\w+", e))
+    return round(100 * len(words & found) / len(words))
+
+
+def _agreement_candidate(gold: GoldAgreement, pred: _PAgreement) -> bool:
+    return all(_party_found(g, pred.parties) for g in gold.parties)
+
+
+def _agreement_fields(gold: GoldAgreement, pred: _PAgreement) -> dict[str, bool]:
+    return {
+        "parties": all(_party_found(g, pred.parties) for g in gold.parties)
+        and all(_party_explained(p, gold.parties) for p in pred.parties),
+        "instrument_type": pred.instrument_type == gold.instrument_type.value,
+        "status": pred.status == gold.status.value,
+        "date": date_matches(gold.date_iso, pred.date_iso),
+        "is_background": pred.is_background == gold.is_background,
+    }
+
+
+def _drug_key(item: _PItem) -> str:
+    return item.drug_name or DrugName.UNSPECIFIED.value
+
+
+def _seizure_candidate(gold: GoldSeizure, pred: _PSeizure) -> bool:
+    return bool({i.drug_name.value for i in gold.items} & {_drug_key(i) for i in pred.items})
+
+
+def _close(gold: float, predicted: float | None) -> bool:
+    return predicted is not None and abs(predicted - gold) <= QUANTITY_TOLERANCE * abs(gold) * (1 + 1e-9)
+
+
+def _quantities_match(gold: GoldSeizure, pred: _PSeizure) -> bool:
+    for g in gold.items:
+        same = [p for p in pred.items if _drug_key(p) == g.drug_name.value]
+        if not same:
+            return False
+
+        def total(attr: str, same: list[_PItem] = same) -> float | None:
+            values = [getattr(p, attr) for p in same if getattr(p, attr) is not None]
+            return math.fsum(values) if values else None
+
+        kg, count, litres = total("kg"), total("count"), total("litres")
+        if g.kg is not None:
+            ok = _close(g.kg, kg)
+        elif g.litres is not None:
+            ok = _close(g.litres, litres)
+        elif g.count is not None:
+            ok = count == g.count
+        else:
+            ok = kg is None and count is None and litres is None
+        if not ok:
+            return False
+    return True
+
+
+def _seizure_fields(gold: GoldSeizure, pred: _PSeizure) -> dict[str, bool]:
+    return {
+        "drug": {i.drug_name.value for i in gold.items} == {_drug_key(i) for i in pred.items},
+        "kg": _quantities_match(gold, pred),
+        "country": pred.country == gold.country,
+        "date": date_matches(gold.date_iso, pred.date_iso),
+    }
+
+
+def _assign(scores: list[list[int | None]]) -> list[tuple[int, int]]:
+    """One-to-one assignment with the most pairs, then the highest total score; `None` = not allowed.
+
+    Scores are integers >= 0. Each allowed cell weighs `big + score`, where `big` exceeds
+    any possible total score, and an exact maximum-weight assignment is found with the
+    Hungarian algorithm (O(n² m)). Returns the (row, column) pairs, sorted by row.
+    """
+    rows = len(scores)
+    cols = len(scores[0]) if rows else 0
+    if rows == 0 or cols == 0:
+        return []
+    top = max((s for row in scores for s in row if s is not None), default=0)
+    big = (top + 1) * (min(rows, cols) + 1)
+    weights = [[None if s is None else big + s for s in row] for row in scores]
+    transpose = rows > cols
+    w = [list(r) for r in zip(*weights, strict=True)] if transpose else weights
+    n, m = len(w), len(w[0])
+    cost = [[-(x or 0) for x in row] for row in w]  # minimise; forbidden cells cost 0
+    inf = float("inf")
+    u = [0] * (n + 1)
+    v = [0] * (m + 1)
+    p = [0] * (m + 1)  # p[j]: row (1-based) assigned to column j
+    way = [0] * (m + 1)
+    for i in range(1, n + 1):
+        p[0] = i
+        j0 = 0
+        minv = [inf] * (m + 1)
+        used = [False] * (m + 1)
+        while True:
+            used[j0] = True
+            i0, delta, j1 = p[j0], inf, 0
+            for j in range(1, m + 1):
+                if not used[j]:
+                    cur = cost[i0 - 1][j - 1] - u[i0] - v[j]
+                    if cur < minv[j]:
+                        minv[j], way[j] = cur, j0
+                    if minv[j] < delta:
+                        delta, j1 = minv[j], j
+            for j in range(m + 1):
+                if used[j]:
+                    u[p[j]] += delta  # type: ignore[assignment]
+                    v[j] -= delta  # type: ignore[assignment]
+                else:
+                    minv[j] -= delta
+            j0 = j1
+            if p[j0] == 0:
+                break
+        while j0:
+            j1 = way[j0]
+            p[j0] = p[j1]
+            j0 = j1
+    pairs = []
+    for j in range(1, m + 1):
+        if p[j]:
+            r, c = p[j] - 1, j - 1
+            if w[r][c] is not None:
+                pairs.append((c, r) if transpose else (r, c))
+    return sorted(pairs)
+
+
+# --------------------------------------------------------------------------------------------
+# the result
+# --------------------------------------------------------------------------------------------
+class PRF(BaseModel):
+    """Counts and micro-averaged scores; a score is null when undefined (0 / 0)."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    precision: float | None = None
+    recall: float | None = None
+    f1: float | None = None
+
+    @classmethod
+    def of(cls, tp: int, fp: int, fn: int) -> PRF:
+        precision = tp / (tp + fp) if tp + fp else None
+        recall = tp / (tp + fn) if tp + fn else None
+        if precision is None or recall is None:
+            f1 = None
+        else:
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return cls(tp=tp, fp=fp, fn=fn, precision=precision, recall=recall, f1=f1)
+
+
+class FieldScore(BaseModel):
+    correct: int = 0
+    total: int = 0
+    accuracy: float | None = None
+
+
+class KindScores(BaseModel):
+    """One record type in one run: records found, records found with every field right, fields."""
+
+    matched: PRF
+    exact: PRF = Field(description="Only matched pairs with every scored field right count as hits.")
+    fields: dict[str, FieldScore]
+
+
+class RecordMatch(BaseModel):
+    gold: int = Field(description="Index of the gold record in its file's list (0-based).")
+    predicted: str = Field(description="The predicted record's id (a1, s1, ...).")
+    score: int = Field(description="The pair score used as tie-break.")
+    fields: dict[str, bool]
+
+
+class KindResult(BaseModel):
+    matches: list[RecordMatch] = Field(default_factory=list)
+    missed: list[int] = Field(default_factory=list, description="Gold records with no prediction.")
+    extra: list[str] = Field(default_factory=list, description="Predictions with no gold record.")
+
+
+class ArticleScore(BaseModel):
+    gold_file: str
+    stem: str | None
+    sha256: str | None
+    paired_by: Literal["sha256", "id", "source"] | None = Field(description="null: missing from the run.")
+    source: str | None = Field(default=None, description="The paired result's article source.")
+    agreements: KindResult
+    seizures: KindResult
+
+
+class RunScore(BaseModel):
+    label: str
+    run_dir: str
+    models: list[str]
+    prompt_versions: list[str]
+    articles_scored: int
+    articles_missing: list[str] = Field(description="Gold articles with no result in the run (all missed).")
+    articles_without_gold: list[str] = Field(description="Results with no gold file: ignored.")
+    agreements: KindScores
+    seizures: KindScores
+    articles: list[ArticleScore]
+    warnings: list[str] = Field(default_factory=list)
+
+
+class EvalReport(BaseModel):
+    gold_dir: str
+    gold_articles: int
+    gold_agreements: int
+    gold_seizures: int
+    runs: list[RunScore]
+
+
+# --------------------------------------------------------------------------------------------
+# evaluation
+# --------------------------------------------------------------------------------------------
+def _match_kind(gold: Sequence, preds: Sequence, candidate, fields) -> KindResult:  # type: ignore[no-untyped-def]
+    score: list[list[int | None]] = []
+    field_table: dict[tuple[int, int], dict[str, bool]] = {}
+    for gi, g in enumerate(gold):
+        row: list[int | None] = []
+        for pi, p in enumerate(preds):
+            if not candidate(g, p):
+                row.append(None)
+                continue
+            f = fields(g, p)
+            field_table[gi, pi] = f
+            row.append(3 * _evidence_overlap(g.evidence, p.evidence) + 100 * sum(f.values()))
+        score.append(row)
+    pairs = _assign(score)
+    result = KindResult()
+    for gi, pi in pairs:
+        s = score[gi][pi]
+        assert s is not None
+        result.matches.append(RecordMatch(gold=gi, predicted=preds[pi].id, score=s, fields=field_table[gi, pi]))
+    used_g = {g for g, _ in pairs}
+    used_p = {p for _, p in pairs}
+    result.missed = [i for i in range(len(gold)) if i not in used_g]
+    result.extra = [p.id for i, p in enumerate(preds) if i not in used_p]
+    return result
+
+
+def _kind_scores(results: list[KindResult], names: Sequence[str]) -> KindScores:
+    tp = sum(len(r.matches) for r in results)
+    fp = sum(len(r.extra) for r in results)
+    fn = sum(len(r.missed) for r in results)
+    exact = sum(all(m.fields.values()) for r in results for m in r.matches)
+    fields = {}
+    for name in names:
+        correct = sum(m.fields[name] for r in results for m in r.matches)
+        fields[name] = FieldScore(correct=correct, total=tp, accuracy=correct / tp if tp else None)
+    return KindScores(
+        matched=PRF.of(tp, fp, fn),
+        exact=PRF.of(exact, fp + tp - exact, fn + tp - exact),
+        fields=fields,
+    )
+
+
+def _stem(source: str | None) -> str | None:
+    return Path(source).stem if source else None
+
+
+def _score_run(golds: list[GoldArticle], run_dir: Path) -> RunScore:
+    path, lines, warnings = _read_run(run_dir)
+    by_sha: dict[str, int] = {}
+    by_id: dict[str, int] = {}
+    by_stem: dict[str, int] = {}
+    for index, line in enumerate(lines):
+        a = line.article
+        for table, key in ((by_sha, a.sha256), (by_id, a.id), (by_stem, _stem(a.source))):
+            if key is None:
+                continue
+            if table is by_sha and key in table:
+                warnings.append(f"{path}: article {a.source or key} appears twice; the last line is scored")
+            table[key] = index
+    used: set[int] = set()
+    articles: list[ArticleScore] = []
+    missing: list[str] = []
+    for gold in golds:
+        ref = gold.article
+        index: int | None = None
+        paired_by: Literal["sha256", "id", "source"] | None = None
+        for how, table, key in (("sha256", by_sha, ref.sha256), ("id", by_id, ref.id), ("source", by_stem, ref.stem)):
+            if key is not None and key in table:
+                index, paired_by = table[key], how  # type: ignore[assignment]
+                break
+        if index is None:
+            line = None
+            missing.append(ref.stem or gold.file)
+        else:
+            line = lines[index]
+            used.add(index)
+            if ref.sha256 and line.article.sha256 and line.article.sha256 != ref.sha256:
+                warnings.append(
+                    f"{gold.file}: paired by {paired_by} with {line.article.source}, but its sha256 differs "
+                    "(the article text changed since the gold was written)"
+                )
+        articles.append(
+            ArticleScore(
+                gold_file=gold.file,
+                stem=ref.stem,
+                sha256=ref.sha256,
+                paired_by=paired_by,
+                source=line.article.source if line else None,
+                agreements=_match_kind(
+                    gold.agreements, line.agreements if line else [], _agreement_candidate, _agreement_fields
+                ),
+                seizures=_match_kind(gold.seizures, line.seizures if line else [], _seizure_candidate, _seizure_fields),
+            )
+        )
+    scored = [lines[i] for i in sorted(used)]
+    models = sorted({ln.run.model for ln in scored if ln.run and ln.run.model})
+    prompts = sorted({ln.run.prompt_version for ln in scored if ln.run and ln.run.prompt_version})
+    without_gold = [
+        ln.article.source or ln.article.id or ln.article.sha256 or "?" for i, ln in enumerate(lines) if i not in used
+    ]
+    return RunScore(
+        label=" / ".join(filter(None, (", ".join(models), ", ".join(prompts)))) or run_dir.name or str(run_dir),
+        run_dir=str(run_dir),
+        models=models,
+        prompt_versions=prompts,
+        articles_scored=len(used),
+        articles_missing=missing,
+        articles_without_gold=without_gold,
+        agreements=_kind_scores([a.agreements for a in articles], AGREEMENT_FIELDS),
+        seizures=_kind_scores([a.seizures for a in articles], SEIZURE_FIELDS),
+        articles=articles,
+        warnings=warnings,
+    )
+
+
+def evaluate(gold_dir: Path, run_dirs: Sequence[Path]) -> EvalReport:
+    """Score each run's `records.jsonl` against the gold files in `gold_dir` (see the module doc).
+
+    A run is a directory holding `records.jsonl` (or the `.jsonl` file itself). Raises
+    `InputError` naming the file for a malformed gold file, a missing or malformed
+    `records.jsonl`, or an empty gold directory.
+    """
+    if not run_dirs:
+        raise InputError("eval", "no run directory given")
+    golds = load_gold(Path(gold_dir))
+    runs = [_score_run(golds, Path(d)) for d in run_dirs]
+    labels = [r.label for r in runs]
+    for run in runs:
+        if labels.count(run.label) > 1:  # same model and prompt: tell the runs apart by directory
+            run.label = f"{Path(run.run_dir).name or run.run_dir}: {run.label}"
+    labels = [r.label for r in runs]
+    for number, run in enumerate(runs, start=1):
+        if labels.count(run.label) > 1:  # the same directory name (or the same run) twice
+            run.label = f"{run.label} #{number}"
+    return EvalReport(
+        gold_dir=str(gold_dir),
+        gold_articles=len(golds),
+        gold_agreements=sum(len(g.agreements) for g in golds),
+        gold_seizures=sum(len(g.seizures) for g in golds),
+        runs=runs,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# tables
+# --------------------------------------------------------------------------------------------
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def render_report(report: EvalReport) -> list[Table]:
+    """The report as rich tables, one column per run: scores, field accuracy, per article."""
+    from rich.table import Table
+    from rich.text import Text
+
+    def table(title: str, first: str) -> Table:
+        t = Table(title=title)
+        t.add_column(first)
+        for run in report.runs:
+            t.add_column(Text(run.label), justify="right")
+        return t
+
+    kinds = (("agreements", report.gold_agreements), ("seizures", report.gold_seizures))
+    scores = table(
+        f"Records found (micro over {report.gold_articles} gold articles: "
+        f"{report.gold_agreements} agreements, {report.gold_seizures} seizures)",
+        "",
+    )
+    for kind, _ in kinds:
+        ks = [getattr(run, kind) for run in report.runs]
+        scores.add_row(f"{kind}: precision", *(_num(k.matched.precision) for k in ks))
+        scores.add_row(f"{kind}: recall", *(_num(k.matched.recall) for k in ks))
+        scores.add_row(f"{kind}: F1", *(_num(k.matched.f1) for k in ks))
+        scores.add_row(f"{kind}: tp / fp / fn", *(f"{k.matched.tp} / {k.matched.fp} / {k.matched.fn}" for k in ks))
+        scores.add_row(f"{kind}: F1, every field right", *(_num(k.exact.f1) for k in ks), end_section=True)
+    scores.add_row("articles scored / missing", *(f"{r.articles_scored} / {len(r.articles_missing)}" for r in report.runs))
+    scores.add_row("results without gold (ignored)", *(str(len(r.articles_without_gold)) for r in report.runs))
+
+    fields = table("Field accuracy on matched records", "field")
+    for kind, names in (("agreements", AGREEMENT_FIELDS), ("seizures", SEIZURE_FIELDS)):
+        for name in names:
+            cells = []
+            for run in report.runs:
+                f = getattr(run, kind).fields[name]
+                cells.append(f"{_num(f.accuracy)} ({f.correct}/{f.total})")
+            fields.add_row(f"{kind}: {name}", *cells, end_section=name == names[-1])
+
+    per_article = table("Per article: found / gold (+ extra predictions)", "article")
+    for i, gold_article in enumerate(report.runs[0].articles if report.runs else []):
+        cells: list[str | Text] = []
+        for run in report.runs:
+            a = run.articles[i]
+            if a.paired_by is None:
+                cells.append(Text("missing from the run"))
+                continue
+            parts = []
+            for kind, letter in (("agreements", "A"), ("seizures", "S")):
+                r: KindResult = getattr(a, kind)
+                found, total = len(r.matches), len(r.matches) + len(r.missed)
+                if total or r.extra:
+                    parts.append(f"{letter} {found}/{total}" + (f" +{len(r.extra)}" if r.extra else ""))
+            cells.append(Text("  ".join(parts) or "–"))
+        per_article.add_row(Text(gold_article.stem or gold_article.gold_file), *cells)
+    return [scores, fields, per_article]

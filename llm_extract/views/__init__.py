@@ -1,0 +1,1 @@
+"""Views of an output directory: the HTML report, exports, statistics, evaluation."""
