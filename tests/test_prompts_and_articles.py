@@ -11,7 +11,7 @@ from llm_extract import Article, InputError, iter_articles
 from llm_extract.core.articles import read_article
 from llm_extract.core.prompts import PromptSet
 from llm_extract.tasks.security_events.schema import ArticleMentions
-from llm_extract.core.task import security_events_task
+from llm_extract.tasks.security_events import security_events_task
 
 from helpers import ARTICLES, seed
 

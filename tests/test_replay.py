@@ -11,7 +11,7 @@ import pytest
 
 from llm_extract import Extractor, ReplayMissError, StaleRecordingError
 from llm_extract.core.articles import read_article
-from llm_extract.core.task import security_events_task
+from llm_extract.tasks.security_events import security_events_task
 
 from helpers import FAKE_KEY, REPLAY, Script, completion, make_settings, seed
 

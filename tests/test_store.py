@@ -18,6 +18,8 @@ import pytest
 from llm_extract import ArticleExtraction
 from llm_extract.core.results import ArticleInfo, CallRecord, Failure
 from llm_extract.runs.store import MIGRATIONS, EventStore, StoreError, redact_secrets
+from llm_extract.tasks.security_events.tables import MIGRATIONS as TASK_MIGRATIONS
+from llm_extract.tasks.security_events.tables import SecurityEventsTables
 
 from helpers import AT, ROOT
 
@@ -54,7 +56,8 @@ def _call(key: str, *, hash_: str = "h1", outcome: str = "ok", response: dict | 
 
 
 # -- schema and migrations ---------------------------------------------------------------------
-def test_new_store_has_every_table_wal_and_recorded_migrations(store: EventStore) -> None:
+def test_new_store_has_every_table_wal_and_recorded_migrations(tmp_path: Path) -> None:
+    store = EventStore(tmp_path / "extract.db", tables=SecurityEventsTables(), task="security_events")
     db = store.connection
     tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {
@@ -64,44 +67,73 @@ def test_new_store_has_every_table_wal_and_recorded_migrations(store: EventStore
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    rows = db.execute("SELECT version, name, applied_at FROM migrations ORDER BY version").fetchall()
-    assert [r[0] for r in rows] == [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
-    assert all(r[1] and r[2] for r in rows)
+    rows = db.execute("SELECT component, version, name, applied_at FROM migrations ORDER BY component, version").fetchall()
+    core = [r[1] for r in rows if r[0] == "core"]
+    task = [r[1] for r in rows if r[0] == "security_events"]
+    assert core == [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
+    assert task == [m.version for m in TASK_MIGRATIONS]
+    assert all(r[2] and r[3] for r in rows)
     assert store.schema_version == 4
+    assert store.schema_versions() == {"core": 4, "security_events": 3}
+    assert store.task == "security_events"
 
 
-def test_an_old_v1_store_opens_with_the_current_code(tmp_path: Path, seeds) -> None:
+def _legacy_store(path: Path) -> None:
+    """A store as llm_extract 0.1 wrote it after its migration 1: one migration list for everything."""
+    db = sqlite3.connect(path, isolation_level=None)
+    for script in (MIGRATIONS[0].sql, TASK_MIGRATIONS[0].sql):
+        db.executescript(script)
+    db.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    db.execute("INSERT INTO migrations VALUES (1, 'base tables: articles, records, spans, failures, prompts, calls log', ?)", (AT,))
+    db.close()
+
+
+def test_an_old_single_list_v1_store_opens_with_the_current_code(tmp_path: Path, seeds) -> None:
     path = tmp_path / "old.db"
-    with EventStore(path, migrate_upto=1) as old:  # what version 1 of the code created
-        assert old.schema_version == 1
-        columns = {r[1] for r in old.connection.execute("PRAGMA table_info(articles)")}
-        assert "cached_calls" not in columns
-        old.connection.execute(
+    _legacy_store(path)
+    with sqlite3.connect(path) as old:
+        assert "cached_calls" not in {r[1] for r in old.execute("PRAGMA table_info(articles)")}
+        old.execute(
             "INSERT INTO articles (key, id, source, chars, task, model, prompt_version, mode, calls, reasks,"
             " retries, input_tokens, output_tokens, cached_input_tokens, latency_s, extracted_at, result_json)"
             " VALUES ('k-old', 'old', 'old.txt', 10, 'security_events', 'm', 'p', 'replay', 1, 0, 0, 5, 5, 0,"
             " 0.1, ?, '{}')",
             (AT,),
         )
-    with EventStore(path) as new:
-        assert new.schema_version == 4
-        versions = [v for (v,) in new.connection.execute("SELECT version FROM migrations ORDER BY version")]
-        assert versions == [1, 2, 3, 4]
+    with EventStore(path) as new:  # adopts the old list, then applies what it lacks, for engine and task
+        assert new.schema_versions() == {"core": 4, "security_events": 3}
+        assert new.task == "security_events"
         assert new.done_keys() == {"k-old"}
         assert new.connection.execute("SELECT cached_calls FROM articles WHERE key = 'k-old'").fetchone() == (0,)
         new.add_result(seeds["003"], extracted_at=AT)  # the new code writes into the migrated store
         assert new.done_keys() == {"k-old", seeds["003"].article.sha256}
         assert new.connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     with EventStore(path) as again:  # nothing applied twice
-        assert again.connection.execute("SELECT count(*) FROM migrations").fetchone() == (len(MIGRATIONS),)
+        count = again.connection.execute("SELECT count(*) FROM migrations").fetchone()[0]
+        assert count == len(MIGRATIONS) + len(TASK_MIGRATIONS)
 
 
-def test_a_store_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+def test_a_store_written_by_v4_of_the_single_list_is_adopted_without_changes(tmp_path: Path) -> None:
+    path = tmp_path / "v4.db"
+    with EventStore(path) as s:  # build a full store, then rewrite its migrations table as 0.1 had it
+        s.connection.execute("DROP TABLE migrations")
+        s.connection.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+        for v in (1, 2, 3, 4):
+            s.connection.execute("INSERT INTO migrations VALUES (?, 'old', ?)", (v, AT))
+        s.connection.execute("DELETE FROM meta")
+    with EventStore(path) as s:
+        assert s.schema_versions() == {"core": 4, "security_events": 3}
+
+
+@pytest.mark.parametrize("component", ["core", "security_events"])
+def test_a_store_newer_than_the_code_is_refused(tmp_path: Path, seeds, component: str) -> None:
     path = tmp_path / "future.db"
     with EventStore(path) as s:
-        s.connection.execute("INSERT INTO migrations VALUES (99, 'from the future', ?)", (AT,))
-    with pytest.raises(StoreError, match="newer"):
+        s.add_result(seeds["003"], extracted_at=AT)
+        s.connection.execute("INSERT INTO migrations VALUES (?, 99, 'from the future', ?)", (component, AT))
+    with pytest.raises(StoreError, match="newer") as caught:
         EventStore(path)
+    assert component in str(caught.value)
 
 
 def test_create_false_refuses_a_missing_store(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The pipeline for one article: article → prompt → model → validate → record.
 
-`Extractor` is the Python API. It is generic over a `Task` (schema + prompts + build);
-the default task extracts agreements and drug seizures and returns `ArticleExtraction`.
+`Extractor` is the Python API. It is generic over a `Task` (schema + prompts + build),
+given as a `Task` or by name (`llm_extract.core.registry`); the default is the built-in
+`security_events` task (agreements and drug seizures, `ArticleExtraction` results).
 
 ```python
 from llm_extract import Extractor
@@ -35,10 +36,10 @@ from llm_extract.model.client import CallStats, ModelClient, ResponseCache
 from llm_extract.core.pricing import PriceTable
 from llm_extract.core.prompts import PromptSet
 from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, RunMeta
-from llm_extract.tasks.security_events.records import ArticleExtraction
 from llm_extract.model.replay import ReplayStore
 from llm_extract.settings import ExtractorSettings, Mode
-from llm_extract.core.task import SECURITY_EVENTS, BuildContext, Task
+from llm_extract.core.registry import load_task
+from llm_extract.core.task import BuildContext, Task
 
 if TYPE_CHECKING:
     import httpx2
@@ -63,7 +64,7 @@ class Extractor(Generic[R]):
 
     @overload
     def __init__(
-        self: Extractor[ArticleExtraction],
+        self: Extractor[Any],
         *,
         settings: ExtractorSettings | None = None,
         model: str | None = None,
@@ -71,7 +72,7 @@ class Extractor(Generic[R]):
         replay_dir: str | Path | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
-        task: None = None,
+        task: str | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
         cache: ResponseCache | None = None,
     ) -> None: ...
@@ -100,7 +101,7 @@ class Extractor(Generic[R]):
         replay_dir: str | Path | None = None,
         base_url: str | None = None,
         api_key: str | None = None,
-        task: Task[Any, Any] | None = None,
+        task: Task[Any, Any] | str | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
         cache: ResponseCache | None = None,
     ) -> None:
@@ -108,7 +109,7 @@ class Extractor(Generic[R]):
             {"model": model, "mode": mode, "replay_dir": replay_dir, "base_url": base_url, "api_key": api_key},
             base=settings,
         )
-        self.task: Task[Any, Any] = task or SECURITY_EVENTS
+        self.task: Task[Any, Any] = task if isinstance(task, Task) else load_task(task)
         self.prompts = PromptSet.load(self.task.prompt_dir, response_model=self.task.response_model)
         self.mode: Mode = self.settings.resolved_mode
         secret = self.settings.api_key.get_secret_value() if self.settings.api_key else None
@@ -228,6 +229,7 @@ class Extractor(Generic[R]):
             chunks=len(chunks),
             fuzzy_threshold=settings.fuzzy_threshold,
             keep_ungrounded=settings.keep_ungrounded,
+            options=self.task.option_values,
         )
         result: R = self.task.build(mentions, context)
         return result

@@ -1,27 +1,62 @@
-"""Tasks: what to extract. A schema, its prompt templates and its post-processing.
+"""The task protocol: what a task must give the engine, and what it may give.
 
-The pipeline (`llm_extract.pipeline`) is generic over a `Task`; the built-in task,
-`security_events`, extracts agreements and drug seizures. A task's `combine` joins the
-answers for the chunks of a long article, and its `build` turns what the model filled (an
-instance of `response_model`) into the result users get.
+The engine (articles → prompts → model → validation → build → store → views) is generic
+over a `Task`. A task is a frozen dataclass of plain values and functions; the built-in
+`security_events` task (agreements and drug seizures) is built exactly like a user's.
+
+Must give:
+
+- `name`: its registry name, recorded with every result and in the store;
+- `response_model`: the pydantic model the model fills (small: strings as written);
+- `prompt_dir`: a directory with `system.j2` and `user.j2` (and optionally a few-shot
+  example), see `llm_extract.core.prompts`;
+- `result_model`: the result type (a subclass of `ArticleResult`), one line of
+  `records.jsonl`; views read stored results back through it;
+- `build(answer, context) -> result`: grounding, normalisation and checks;
+- `combine(answers) -> answer`: joins the answers for the chunks of a long article.
+
+May give (each `None` by default, and the engine then does without):
+
+- `tables`: `TaskTables`, the task's own store tables with their own migrations and the
+  rows of one result (the engine's tables hold only generic columns);
+- `summarize(result) -> {name: count}`: counts for the run summary ("seizures": 2);
+- `views`: `TaskViews`, the task's export tables, statistics, HTML report, cross-article
+  merge and evaluation against gold annotations;
+- `options`: a pydantic model of the task's own options, validated when the task is
+  chosen (`Task.configure`); `build` sees them as `context.options`.
+
+Generic code never reads a task's fields by name: whatever a task's result holds, the
+engine stores its JSON, its generic metadata and what the task's own hooks return.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import dataclasses
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from llm_extract.core.articles import Article
 from llm_extract.core.results import ArticleInfo, ArticleResult, RunMeta
-from llm_extract.tasks.security_events.records import ArticleExtraction
-from llm_extract.tasks.security_events.schema import ArticleMentions
+from llm_extract.errors import ConfigError
 
-__all__ = ["SECURITY_EVENTS", "BuildContext", "Task", "builtin_prompt_dir", "security_events_task"]
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from llm_extract.runs.store import EventStore, Migration
+
+__all__ = [
+    "BuildContext",
+    "Task",
+    "TaskTables",
+    "TaskViews",
+    "builtin_prompt_dir",
+]
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R", bound=ArticleResult)
@@ -37,6 +72,60 @@ class BuildContext:
     chunks: int
     fuzzy_threshold: float
     keep_ungrounded: bool
+    #: the task's own options (an instance of `Task.options`), or None
+    options: BaseModel | None = None
+    #: engine settings a task may honour (e.g. `min_confidence`), by name
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+class TaskTables(Protocol):
+    """A task's own tables in the event store (`OUTDIR/extract.db`).
+
+    `migrations` are applied in order, recorded under the task's name in the store's
+    `migrations` table, like the engine's own. Every table should reference
+    `articles(key) ON DELETE CASCADE`, so that re-extracting an article replaces its rows.
+    """
+
+    @property
+    def migrations(self) -> Sequence[Migration]: ...
+
+    @property
+    def tables(self) -> Sequence[str]:
+        """The task's table names (counted by `EventStore.counts`)."""
+        ...
+
+    def article_columns(self, result: Any) -> Mapping[str, Any]:
+        """Values for columns of `articles` that the task's migrations added (may be empty)."""
+        ...
+
+    def write(self, db: sqlite3.Connection, key: str, result: Any) -> None:
+        """Insert the rows of one result (inside the engine's transaction)."""
+        ...
+
+
+class TaskViews(Protocol):
+    """The task's parts of the views of an output directory. Every method is optional:
+    a views object may leave out what it does not provide (checked with `hasattr`)."""
+
+    def export_tables(self, store: EventStore) -> Mapping[str, tuple[Sequence[str], Iterator[Mapping[str, Any]]]]:
+        """Flat tables for `llm-extract export`: name → (columns, rows)."""
+        ...
+
+    def stats(self, store: EventStore) -> tuple[BaseModel, list[Table]]:
+        """Statistics for `llm-extract stats`: a model (for --json) and tables to print."""
+        ...
+
+    def report(self, out_dir: Path, dest: Path, *, articles_root: Path | None, update_merge: bool) -> Path:
+        """Write the task's HTML report of `out_dir` to `dest` (self-contained, escaped)."""
+        ...
+
+    def merge(self, store: EventStore) -> int:
+        """Merge the same event across articles; returns the number of canonical events."""
+        ...
+
+    def evaluate(self, gold_dir: Path, run_dirs: Sequence[Path]) -> tuple[BaseModel, list[Table], list[str]]:
+        """Score runs against gold annotations: a report model (for --json), tables, warnings."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -48,6 +137,42 @@ class Task(Generic[M, R]):
     prompt_dir: Path
     build: Callable[[M, BuildContext], R]
     combine: Callable[[list[M]], M]
+    result_model: type[R]
+    tables: TaskTables | None = None
+    summarize: Callable[[R], Mapping[str, int]] | None = None
+    views: Any = None  # a TaskViews (structural: any object with some of its methods)
+    options: type[BaseModel] | None = None
+    option_values: BaseModel | None = None
+    description: str = ""
+    #: how the summary names the task's counts ({"rejected": "rejected records (evidence not found)"})
+    count_labels: Mapping[str, str] = field(default_factory=dict)
+
+    def configure(self, values: Mapping[str, Any] | None) -> Task[M, R]:
+        """This task with its own options set (validated by `options`).
+
+        Raises `ConfigError` naming the task when the values do not fit.
+        """
+        if not values:
+            return self
+        if self.options is None:
+            raise ConfigError(f"task {self.name!r} takes no options (got {', '.join(sorted(values))})")
+        try:
+            parsed = self.options.model_validate(dict(values))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "options"
+            raise ConfigError(f"task {self.name!r}: option {where}: {first['msg']}") from None
+        return dataclasses.replace(self, option_values=parsed)
+
+    def counts(self, result: R) -> dict[str, int]:
+        """The task's summary counts for one result (empty when it gives none)."""
+        if self.summarize is None:
+            return {}
+        return {str(k): int(v) for k, v in self.summarize(result).items()}
+
+    def view(self, name: str) -> Callable[..., Any] | None:
+        """One of the task's view hooks (`export_tables`, `stats`, `report`, `merge`, `evaluate`)."""
+        return getattr(self.views, name, None) if self.views is not None else None
 
 
 def builtin_prompt_dir(name: str) -> Path:
@@ -60,32 +185,3 @@ def builtin_prompt_dir(name: str) -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent.parent / "prompts" / name
-
-
-def _build_security_events(mentions: ArticleMentions, context: BuildContext) -> ArticleExtraction:
-    from llm_extract.tasks.security_events.build import BuildOptions, build_extraction
-
-    options = BuildOptions(fuzzy_threshold=context.fuzzy_threshold, keep_ungrounded=context.keep_ungrounded)
-    return build_extraction(
-        mentions, context.article, context.info, context.run, options=options, chunks=context.chunks
-    )
-
-
-def _combine_security_events(parts: list[ArticleMentions]) -> ArticleMentions:
-    from llm_extract.tasks.security_events.build import combine_chunks
-
-    return combine_chunks(parts)
-
-
-def security_events_task() -> Task[ArticleMentions, ArticleExtraction]:
-    """The built-in task: agreements and drug seizures."""
-    return Task(
-        name="security_events",
-        response_model=ArticleMentions,
-        prompt_dir=builtin_prompt_dir("security_events"),
-        build=_build_security_events,
-        combine=_combine_security_events,
-    )
-
-
-SECURITY_EVENTS = security_events_task()

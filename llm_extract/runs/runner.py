@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from llm_extract.core.articles import Article
-from llm_extract.errors import InputError, LLMExtractError, ModelCallError
+from llm_extract.errors import InputError, LLMExtractError, ModelCallError, StoreError
 from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, Failure
+from llm_extract.runs.outputs import ERRORS_FILE, RECORDS_FILE, STORE_FILE
 
 if TYPE_CHECKING:
     from llm_extract.core.pipeline import Extractor
@@ -51,9 +52,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-RECORDS_FILE = "records.jsonl"
-ERRORS_FILE = "errors.jsonl"
-STORE_FILE = "extract.db"
 
 
 @dataclass
@@ -63,16 +61,14 @@ class BatchSummary:
     articles: int = 0
     extracted: int = 0
     skipped: int = 0
-    agreements: int = 0
-    seizures: int = 0
+    #: the task's own counts, summed over the results (`Task.summarize`: "seizures", ...)
+    counts: Counter[str] = field(default_factory=Counter)
     calls: int = 0
     cached_calls: int = 0
     reasks: int = 0
     retries: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    rejected: int = 0
-    flagged: int = 0
     cost_usd: float = 0.0
     unpriced: int = 0
     budget_stopped: bool = False
@@ -90,13 +86,10 @@ class BatchSummary:
     def failures_by_kind(self) -> dict[str, int]:
         return dict(Counter(f.kind for f in self.failures))
 
-    def add_result(self, result: ArticleResult) -> None:
-        records = [*(getattr(result, "agreements", None) or []), *(getattr(result, "seizures", None) or [])]
+    def add_result(self, result: ArticleResult, counts: dict[str, int] | None = None) -> None:
+        """Count one extracted article; `counts` are the task's (`Task.counts(result)`)."""
         self.extracted += 1
-        self.agreements += len(getattr(result, "agreements", None) or [])
-        self.seizures += len(getattr(result, "seizures", None) or [])
-        self.rejected += len(getattr(result, "rejected", None) or [])
-        self.flagged += sum(1 for r in records if getattr(r, "flags", None))
+        self.counts.update(counts or {})
         self.add_calls(result)
 
     def add_calls(self, result: ArticleResult) -> None:
@@ -243,7 +236,11 @@ async def run_batch(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = BatchSummary()
-    store = EventStore(out_dir / STORE_FILE)
+    task = extractor.task
+    store = EventStore(out_dir / STORE_FILE, tables=task.tables, task=task.name)
+    if store.task not in (None, task.name):
+        store.close()
+        raise StoreError(f"{out_dir} holds results of the task {store.task!r}, not {task.name!r}: use another directory")
     records_path = out_dir / RECORDS_FILE
     borrowed_cache = extractor.cache is None
     if borrowed_cache:
@@ -260,10 +257,9 @@ async def run_batch(
         await _work(extractor, items, store, records, errors, summary, done, concurrency, max_cost_usd, on_done)
         records.close()
         errors.close()
-        if merge:
-            from llm_extract.tasks.security_events.merge import merge_events
-
-            summary.canonical_events = merge_events(store).canonical
+        merge_hook = task.view("merge")
+        if merge and merge_hook is not None:
+            summary.canonical_events = merge_hook(store)
     finally:
         await extractor.aclose()
         if borrowed_cache:
@@ -326,7 +322,7 @@ async def _work(
                     await asyncio.to_thread(store.add_result, result, calls=calls, extracted_at=now_iso(), text=item.text)
                     records.write_line(result.model_dump_json())  # then the JSONL line
                     done.add(item.sha256)
-                    summary.add_result(result)
+                    summary.add_result(result, extractor.task.counts(result))
                 finally:
                     in_flight.discard(item.sha256)
             if on_done is not None:

@@ -72,10 +72,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from llm_extract.errors import StoreError
 from llm_extract.core.results import ArticleResult, CallRecord, Failure
+
+if TYPE_CHECKING:
+    from llm_extract.core.task import TaskTables
 
 __all__ = [
     "MIGRATIONS",
@@ -85,19 +88,24 @@ __all__ = [
     "apply_migrations",
     "redact_secrets",
     "schema_version",
+    "schema_versions",
 ]
 
 
 @dataclass(frozen=True)
 class Migration:
-    """One schema change: applied once, in order, recorded in the `migrations` table."""
+    """One schema change: applied once, in order, recorded in the `migrations` table.
+
+    `component` is `core` for the engine's tables, else the name of the task that owns it.
+    """
 
     version: int
     name: str
     sql: str
+    component: str = "core"
 
 
-_V1_BASE = """
+_CORE_V1 = """
 CREATE TABLE articles (
     seq                  INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order, never reused
     key                  TEXT NOT NULL UNIQUE,               -- sha256 of the article text
@@ -105,9 +113,6 @@ CREATE TABLE articles (
     source               TEXT NOT NULL,
     chars                INTEGER NOT NULL,
     published            TEXT,                               -- given by the caller (ISO)
-    published_iso        TEXT,                               -- the anchor of relative dates
-    published_source     TEXT,                               -- caller / dateline / model
-    published_as_written TEXT,
     title                TEXT,
     chunks               INTEGER NOT NULL DEFAULT 1,
     task                 TEXT NOT NULL,
@@ -122,112 +127,9 @@ CREATE TABLE articles (
     cached_input_tokens  INTEGER NOT NULL,
     cost_usd             REAL,
     latency_s            REAL NOT NULL,
-    n_agreements         INTEGER NOT NULL DEFAULT 0,
-    n_seizures           INTEGER NOT NULL DEFAULT 0,
-    n_rejected           INTEGER NOT NULL DEFAULT 0,
     status               TEXT NOT NULL DEFAULT 'ok',
     extracted_at         TEXT NOT NULL,
     result_json          TEXT NOT NULL
-);
-
-CREATE TABLE agreements (
-    article_key     TEXT NOT NULL REFERENCES articles(key) ON DELETE CASCADE,
-    record_id       TEXT NOT NULL,
-    ordinal         INTEGER NOT NULL,
-    instrument_type TEXT NOT NULL,
-    status          TEXT NOT NULL,
-    date            TEXT,
-    date_iso        TEXT,
-    date_precision  TEXT,
-    is_background   INTEGER NOT NULL,
-    place           TEXT,
-    evidence        TEXT NOT NULL,
-    grounding       TEXT NOT NULL,
-    countries       TEXT NOT NULL,   -- JSON list of ISO3
-    domains         TEXT NOT NULL,   -- JSON list
-    flags           TEXT NOT NULL,   -- JSON list
-    PRIMARY KEY (article_key, record_id)
-);
-
-CREATE TABLE agreement_parties (
-    article_key TEXT NOT NULL,
-    record_id   TEXT NOT NULL,
-    ordinal     INTEGER NOT NULL,
-    name        TEXT NOT NULL,
-    kind        TEXT NOT NULL,
-    iso3        TEXT,
-    PRIMARY KEY (article_key, record_id, ordinal),
-    FOREIGN KEY (article_key, record_id) REFERENCES agreements(article_key, record_id) ON DELETE CASCADE
-);
-
-CREATE TABLE officials (
-    article_key  TEXT NOT NULL,
-    record_id    TEXT NOT NULL,
-    ordinal      INTEGER NOT NULL,
-    name         TEXT NOT NULL,
-    title        TEXT,
-    organisation TEXT,
-    PRIMARY KEY (article_key, record_id, ordinal),
-    FOREIGN KEY (article_key, record_id) REFERENCES agreements(article_key, record_id) ON DELETE CASCADE
-);
-
-CREATE TABLE seizures (
-    article_key    TEXT NOT NULL REFERENCES articles(key) ON DELETE CASCADE,
-    record_id      TEXT NOT NULL,
-    ordinal        INTEGER NOT NULL,
-    place          TEXT,
-    country        TEXT,
-    date           TEXT,
-    date_iso       TEXT,
-    date_precision TEXT,
-    seizing_agency TEXT,
-    arrested       INTEGER,
-    origin         TEXT,
-    destination    TEXT,
-    total_kg       REAL,
-    evidence       TEXT NOT NULL,
-    grounding      TEXT NOT NULL,
-    flags          TEXT NOT NULL,   -- JSON list
-    PRIMARY KEY (article_key, record_id)
-);
-
-CREATE TABLE seizure_items (
-    article_key    TEXT NOT NULL,
-    record_id      TEXT NOT NULL,
-    ordinal        INTEGER NOT NULL,
-    drug           TEXT NOT NULL,   -- as written
-    quantity       REAL,
-    unit           TEXT,
-    drug_name      TEXT,
-    drug_group     TEXT,
-    drug_ambiguous INTEGER NOT NULL,
-    unit_kind      TEXT NOT NULL,
-    kg             REAL,
-    litres         REAL,
-    count          REAL,
-    PRIMARY KEY (article_key, record_id, ordinal),
-    FOREIGN KEY (article_key, record_id) REFERENCES seizures(article_key, record_id) ON DELETE CASCADE
-);
-
-CREATE TABLE spans (
-    article_key TEXT NOT NULL REFERENCES articles(key) ON DELETE CASCADE,
-    record_kind TEXT NOT NULL CHECK (record_kind IN ('agreement', 'seizure')),
-    record_id   TEXT NOT NULL,
-    ordinal     INTEGER NOT NULL,   -- 0: the record's own evidence; 1+: further mentions
-    char_start  INTEGER NOT NULL,
-    char_end    INTEGER NOT NULL,
-    status      TEXT NOT NULL,
-    score       REAL NOT NULL,
-    PRIMARY KEY (article_key, record_kind, record_id, ordinal)
-);
-
-CREATE TABLE rejected (
-    article_key TEXT NOT NULL REFERENCES articles(key) ON DELETE CASCADE,
-    ordinal     INTEGER NOT NULL,
-    kind        TEXT NOT NULL,
-    reason      TEXT NOT NULL,
-    record_json TEXT NOT NULL,
-    PRIMARY KEY (article_key, ordinal)
 );
 
 CREATE TABLE failures (
@@ -271,76 +173,50 @@ CREATE TABLE calls (
 CREATE INDEX calls_by_article ON calls(article_key);
 """
 
-_V2_CACHE = """
+_CORE_V2 = """
 ALTER TABLE articles ADD COLUMN cached_calls INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX calls_by_request_hash ON calls(request_hash);
 CREATE INDEX failures_by_article ON failures(article_key);
 CREATE INDEX failures_by_source ON failures(source);
-CREATE INDEX seizures_by_country ON seizures(country);
-CREATE INDEX agreement_parties_by_iso3 ON agreement_parties(iso3);
 """
 
-_V3_CANONICAL = """
-CREATE TABLE canonical_events (
-    id                  TEXT PRIMARY KEY,
-    kind                TEXT NOT NULL CHECK (kind IN ('agreement', 'seizure')),
-    rep_article_key     TEXT NOT NULL,   -- the representative mention
-    rep_record_id       TEXT NOT NULL,
-    date_iso            TEXT,            -- the representative's date (the most precise)
-    date_precision      TEXT,
-    first_date_iso      TEXT,            -- the earliest date any mention gives
-    first_published_iso TEXT,
-    last_published_iso  TEXT,
-    countries           TEXT NOT NULL,   -- JSON list (ISO3)
-    parties             TEXT,            -- JSON list of the representative's party names
-    instrument_type     TEXT,
-    status              TEXT,
-    status_family       TEXT,            -- concluded / intent
-    drugs               TEXT,            -- JSON list of drug names
-    total_kg            REAL,
-    n_mentions          INTEGER NOT NULL,
-    n_articles          INTEGER NOT NULL,
-    n_background        INTEGER NOT NULL,
-    summary             TEXT NOT NULL
-);
-CREATE TABLE event_mentions (
-    canonical_id  TEXT NOT NULL REFERENCES canonical_events(id) ON DELETE CASCADE,
-    kind          TEXT NOT NULL,
-    article_key   TEXT NOT NULL,
-    record_id     TEXT NOT NULL,
-    is_background INTEGER NOT NULL,
-    link          TEXT NOT NULL,   -- representative / matched / attached
-    PRIMARY KEY (kind, article_key, record_id)
-);
-CREATE INDEX event_mentions_by_event ON event_mentions(canonical_id);
+_CORE_V3 = """
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 """
 
-_V4_TEXTS = """
+_CORE_V4 = """
 CREATE TABLE article_texts (
     article_key TEXT PRIMARY KEY REFERENCES articles(key) ON DELETE CASCADE,
     text        TEXT NOT NULL   -- the article as extracted: spans are offsets into it
 );
 """
 
-#: Every schema change, in order. Append only: a released migration is never edited.
+#: The engine's schema changes, in order. Append only: a released migration is never edited.
+#: (Versions 1-4 are the generic half of the single-list versions 1-4 of llm_extract 0.1.)
 MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "base tables: articles, records, spans, failures, prompts, calls log", _V1_BASE),
-    Migration(2, "response cache index; articles.cached_calls; lookup indexes", _V2_CACHE),
-    Migration(3, "canonical events across articles", _V3_CANONICAL),
-    Migration(4, "article texts (for reports: spans are offsets into them)", _V4_TEXTS),
+    Migration(1, "base tables: articles, failures, prompts, calls log", _CORE_V1),
+    Migration(2, "response cache index; articles.cached_calls; lookup indexes", _CORE_V2),
+    Migration(3, "meta: small key/value facts", _CORE_V3),
+    Migration(4, "article texts (for reports: spans are offsets into them)", _CORE_V4),
 )
 
 _MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS migrations (
-    version    INTEGER PRIMARY KEY,
+    component  TEXT NOT NULL DEFAULT 'core',
+    version    INTEGER NOT NULL,
     name       TEXT NOT NULL,
-    applied_at TEXT NOT NULL
+    applied_at TEXT NOT NULL,
+    PRIMARY KEY (component, version)
 )
 """
+
+#: Stores written before tasks had their own migrations recorded one list for everything;
+#: `LEGACY_OWNER` is the task whose tables those versions also created, and the task's
+#: `legacy_versions` map says how far its own migrations had got (see `_adopt_legacy`).
+LEGACY_OWNER = "security_events"
 
 
 def _statements(script: str) -> Iterator[str]:
@@ -356,15 +232,66 @@ def _statements(script: str) -> Iterator[str]:
         yield buffer
 
 
-def schema_version(conn: sqlite3.Connection) -> int:
-    """The highest migration applied to this database (0 for an empty one)."""
-    row = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'migrations'"
-    ).fetchone()
-    if row is None:
-        return 0
-    (version,) = conn.execute("SELECT coalesce(max(version), 0) FROM migrations").fetchone()
-    return int(version)
+def _has_component_column(conn: sqlite3.Connection) -> bool:
+    return any(row[1] == "component" for row in conn.execute("PRAGMA table_info(migrations)"))
+
+
+def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+    return row is not None
+
+
+def schema_versions(conn: sqlite3.Connection) -> dict[str, int]:
+    """The highest migration applied, per component (empty for an empty database)."""
+    if not _table_exists(conn, "migrations"):
+        return {}
+    if not _has_component_column(conn):
+        (version,) = conn.execute("SELECT coalesce(max(version), 0) FROM migrations").fetchone()
+        return {"core": int(version), LEGACY_OWNER: int(version)} if version else {}
+    rows = conn.execute("SELECT component, max(version) FROM migrations GROUP BY component").fetchall()
+    return {str(c): int(v) for c, v in rows}
+
+
+def schema_version(conn: sqlite3.Connection, component: str = "core") -> int:
+    """The highest migration of `component` applied to this database (0 for none)."""
+    return schema_versions(conn).get(component, 0)
+
+
+def _adopt_legacy(conn: sqlite3.Connection, legacy_versions: dict[int, int] | None) -> None:
+    """Rewrite a single-list `migrations` table (llm_extract 0.1) as per-component rows.
+
+    Legacy version N meant: the engine's versions 1..N, and the built-in task's versions
+    1..legacy_versions[N] (its tables were created by the same scripts). Runs in one
+    transaction; a store that is already per-component is left alone.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not _table_exists(conn, "migrations") or _has_component_column(conn):
+            conn.execute("COMMIT")
+            return
+        rows = conn.execute("SELECT version, name, applied_at FROM migrations ORDER BY version").fetchall()
+        if legacy_versions is None:  # opened bare: the tables are the legacy owner's
+            from llm_extract.core.registry import load_task
+
+            legacy_versions = getattr(load_task(LEGACY_OWNER).tables, "legacy_versions", None)
+        conn.execute("ALTER TABLE migrations RENAME TO migrations_legacy")
+        conn.execute(_MIGRATIONS_TABLE)
+        for version, name, at in rows:
+            conn.execute("INSERT INTO migrations VALUES ('core', ?, ?, ?)", (version, name, at))
+        top = max((v for v, _, _ in rows), default=0)
+        owned = (legacy_versions or {}).get(top, 0)
+        for version in range(1, owned + 1):
+            conn.execute(
+                "INSERT INTO migrations VALUES (?, ?, ?, ?)",
+                (LEGACY_OWNER, version, f"adopted from the single-list schema v{top}", rows[-1][2]),
+            )
+        conn.execute("DROP TABLE migrations_legacy")
+        if owned and _table_exists(conn, "meta"):
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('task', ?)", (LEGACY_OWNER,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def apply_migrations(
@@ -375,17 +302,21 @@ def apply_migrations(
 ) -> list[int]:
     """Apply, in order, every migration newer than the database (up to `upto`).
 
-    Each migration runs in its own `BEGIN IMMEDIATE` transaction with its row in the
-    `migrations` table, so a crash never leaves one half-applied, and two processes opening
-    the same store at once apply it once. `conn` must be in autocommit mode
-    (`isolation_level=None`). Returns the versions applied. Raises `StoreError` when the
-    database is newer than `migrations`.
+    `migrations` are one component's (the engine's, or one task's). Each migration runs in
+    its own `BEGIN IMMEDIATE` transaction with its row in the `migrations` table, so a crash
+    never leaves one half-applied, and two processes opening the same store at once apply
+    it once. `conn` must be in autocommit mode (`isolation_level=None`). Returns the
+    versions applied. Raises `StoreError` when the database is newer than `migrations`.
     """
     conn.execute(_MIGRATIONS_TABLE)
+    component = migrations[0].component if migrations else "core"
     known = max((m.version for m in migrations), default=0)
-    current = schema_version(conn)
+    current = schema_version(conn, component)
     if current > known:
-        raise StoreError(f"the store has schema version {current}, newer than this code ({known}): upgrade llm_extract")
+        raise StoreError(
+            f"the store has {component} schema version {current}, newer than this code ({known}): upgrade llm_extract"
+            + ("" if component == "core" else f" or the task {component!r}")
+        )
     applied: list[int] = []
     for migration in sorted(migrations, key=lambda m: m.version):
         if upto is not None and migration.version > upto:
@@ -394,14 +325,14 @@ def apply_migrations(
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if schema_version(conn) >= migration.version:  # another process got there first
+            if schema_version(conn, component) >= migration.version:  # another process got there first
                 conn.execute("COMMIT")
                 continue
             for statement in _statements(migration.sql):
                 conn.execute(statement)
             conn.execute(
-                "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                (migration.version, migration.name, datetime.now(UTC).isoformat(timespec="seconds")),
+                "INSERT INTO migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
+                (component, migration.version, migration.name, datetime.now(UTC).isoformat(timespec="seconds")),
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -446,28 +377,11 @@ def _response_text(response: dict[str, object] | None) -> str | None:
     return content if isinstance(content, str) else None
 
 
-_INSERT_ARTICLE = """
-INSERT INTO articles (key, id, source, chars, published, published_iso, published_source,
-    published_as_written, title, chunks, task, model, prompt_version, mode, calls, reasks,
-    retries, cached_calls, input_tokens, output_tokens, cached_input_tokens, cost_usd, latency_s,
-    n_agreements, n_seizures, n_rejected, status, extracted_at, result_json)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', ?, ?)
-"""
-_INSERT_AGREEMENT = """
-INSERT INTO agreements (article_key, record_id, ordinal, instrument_type, status, date, date_iso,
-    date_precision, is_background, place, evidence, grounding, countries, domains, flags)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
-_INSERT_PARTY = "INSERT INTO agreement_parties VALUES (?, ?, ?, ?, ?, ?)"
-_INSERT_OFFICIAL = "INSERT INTO officials VALUES (?, ?, ?, ?, ?, ?)"
-_INSERT_SEIZURE = """
-INSERT INTO seizures (article_key, record_id, ordinal, place, country, date, date_iso, date_precision,
-    seizing_agency, arrested, origin, destination, total_kg, evidence, grounding, flags)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
-_INSERT_ITEM = "INSERT INTO seizure_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_INSERT_SPAN = "INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-_INSERT_REJECTED = "INSERT INTO rejected VALUES (?, ?, ?, ?, ?)"
+_ARTICLE_COLUMNS = (
+    "key", "id", "source", "chars", "published", "title", "chunks", "task", "model", "prompt_version", "mode",
+    "calls", "reasks", "retries", "cached_calls", "input_tokens", "output_tokens", "cached_input_tokens",
+    "cost_usd", "latency_s", "extracted_at", "result_json",
+)  # fmt: skip
 _INSERT_FAILURE = """
 INSERT INTO failures (article_key, article_id, source, kind, message, attempts, last_output, at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -479,22 +393,7 @@ INSERT INTO calls (article_key, model, prompt_version, turn, attempt, kind, outc
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
-_COUNTED = (
-    "articles",
-    "agreements",
-    "agreement_parties",
-    "officials",
-    "seizures",
-    "seizure_items",
-    "spans",
-    "rejected",
-    "failures",
-    "prompts",
-    "calls",
-    "canonical_events",
-    "event_mentions",
-)
-
+_CORE_TABLES = ("articles", "failures", "prompts", "calls")
 
 class EventStore:
     """The SQLite event store: results, failures, the calls log, canonical events.
@@ -511,12 +410,16 @@ class EventStore:
         create: bool = True,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         migrate_upto: int | None = None,
+        tables: TaskTables | None = None,
+        task: str | None = None,
     ) -> None:
         """Open the store at `path` (`":memory:"` for a throwaway one).
 
         `create=False` raises `StoreError` when there is no store there (for read-only
         commands such as `export` and `stats`). `migrate_upto` stops the migrations at a
-        version (tests that build an old store); leave it unset otherwise.
+        version (tests that build an old store); leave it unset otherwise. `tables` are the
+        task's own tables (their migrations are applied too, and `add_result` writes their
+        rows); `task` names the task, recorded in `meta` the first time.
         """
         self.path = Path(path) if str(path) != ":memory:" else None
         if self.path is not None and not create and not self.path.exists():
@@ -524,6 +427,8 @@ class EventStore:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
         self._lock = threading.RLock()
+        self.tables = tables
+        self._columns: set[str] | None = None
         self._conn = sqlite3.connect(
             str(self.path) if self.path is not None else ":memory:",
             isolation_level=None,  # autocommit; transactions are explicit (BEGIN IMMEDIATE)
@@ -534,10 +439,34 @@ class EventStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={synchronous}")
             self._conn.execute("PRAGMA foreign_keys=ON")
+            _adopt_legacy(self._conn, getattr(tables, "legacy_versions", None))
             apply_migrations(self._conn, upto=migrate_upto)
+            if tables is not None and tables.migrations:
+                apply_migrations(self._conn, upto=migrate_upto, migrations=tables.migrations)
+            if task is not None and (migrate_upto is None or migrate_upto >= 3):
+                self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('task', ?)", (task,))
+            if tables is None and migrate_upto is None and self.task is not None:
+                self._attach_task(self.task)  # the store reopens the task that wrote it
         except BaseException:
             self._conn.close()
             raise
+
+    def attach_tables(self, tables: TaskTables | None) -> None:
+        """Use a task's tables from now on (applying their migrations): for a store opened
+        before its task was known (`llm_extract.runs.outputs.open_output`)."""
+        with self._lock:
+            self.tables = tables
+            if tables is not None and tables.migrations:
+                _adopt_legacy(self._conn, getattr(tables, "legacy_versions", None))
+                apply_migrations(self._conn, migrations=tables.migrations)
+            self._columns = None
+
+    def _attach_task(self, name: str) -> None:
+        from llm_extract.core.registry import load_task
+
+        self.attach_tables(load_task(name).tables)
+        with self._lock:
+            self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('task', ?)", (name,))
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -563,9 +492,25 @@ class EventStore:
 
     @property
     def schema_version(self) -> int:
-        """The highest migration applied."""
+        """The highest engine migration applied (`schema_versions()` has every component's)."""
         with self._lock:
             return schema_version(self._conn)
+
+    def schema_versions(self) -> dict[str, int]:
+        """The highest migration applied, per component (`core` and the task's name)."""
+        with self._lock:
+            return schema_versions(self._conn)
+
+    @property
+    def task(self) -> str | None:
+        """The name of the task that wrote this store (None for an empty old store)."""
+        with self._lock:
+            if not _table_exists(self._conn, "meta"):
+                return None
+            row = self._conn.execute("SELECT value FROM meta WHERE key = 'task'").fetchone()
+            if row is None:
+                row = self._conn.execute("SELECT task FROM articles ORDER BY seq LIMIT 1").fetchone()
+        return str(row[0]) if row else None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -593,106 +538,54 @@ class EventStore:
     def add_result(
         self, result: ArticleResult, *, calls: Sequence[CallRecord] = (), extracted_at: str, text: str | None = None
     ) -> None:
-        """Store one article's result, its records, its calls and its text in one transaction.
+        """Store one article's result, its task rows, its calls and its text in one transaction.
 
         Any earlier rows of the same article (same sha256) are replaced, and so is any
-        failure recorded for it; the calls log is appended to, never replaced.
+        failure recorded for it; the calls log is appended to, never replaced. Only generic
+        fields of the result are read here; the task's own rows come from its `tables`.
         """
         info, run = result.article, result.run
         key = info.sha256
-        agreements = list(getattr(result, "agreements", None) or ())
-        seizures = list(getattr(result, "seizures", None) or ())
-        rejected = list(getattr(result, "rejected", None) or ())
-        article_row = (
-            key,
-            info.id,
-            info.source,
-            info.chars,
-            info.published,
-            getattr(result, "published_iso", None),
-            getattr(result, "published_source", None),
-            getattr(result, "published_as_written", None),
-            getattr(result, "title", None),
-            getattr(result, "chunks", 1),
-            run.task,
-            run.model,
-            run.prompt_version,
-            run.mode,
-            run.calls,
-            run.reasks,
-            run.retries,
-            getattr(run, "cached_calls", 0),
-            run.usage.input_tokens,
-            run.usage.output_tokens,
-            run.usage.cached_input_tokens,
-            run.cost_usd,
-            run.latency_s,
-            len(agreements),
-            len(seizures),
-            len(rejected),
-            extracted_at,
-            result.model_dump_json(),
-        )
-        agreement_rows, party_rows, official_rows, span_rows = [], [], [], []
-        for n, a in enumerate(agreements):
-            agreement_rows.append(
-                (
-                    key, a.id, n, _text(a.instrument_type), _text(a.status), a.date, a.date_iso,
-                    a.date_precision, int(a.is_background), a.place, a.evidence, a.grounding,
-                    _json(a.countries), _json([_text(d) for d in a.domains]), _json(a.flags),
-                )
-            )  # fmt: skip
-            party_rows.extend((key, a.id, i, p.name, _text(p.kind), p.iso3) for i, p in enumerate(a.parties))
-            official_rows.extend(
-                (key, a.id, i, o.name, o.title, o.organisation) for i, o in enumerate(a.officials)
-            )
-            span_rows.extend(
-                (key, "agreement", a.id, i, s.start, s.end, s.status, s.score) for i, s in enumerate(a.spans)
-            )
-        seizure_rows, item_rows = [], []
-        for n, s in enumerate(seizures):
-            seizure_rows.append(
-                (
-                    key, s.id, n, s.place, s.country, s.date, s.date_iso, s.date_precision,
-                    s.seizing_agency, s.arrested, s.origin, s.destination, s.total_kg, s.evidence,
-                    s.grounding, _json(s.flags),
-                )
-            )  # fmt: skip
-            item_rows.extend(
-                (
-                    key, s.id, i, it.drug, it.quantity, it.unit, it.drug_name, it.drug_group,
-                    int(it.drug_ambiguous), it.unit_kind, it.kg, it.litres, it.count,
-                )
-                for i, it in enumerate(s.items)
-            )  # fmt: skip
-            span_rows.extend(
-                (key, "seizure", s.id, i, sp.start, sp.end, sp.status, sp.score) for i, sp in enumerate(s.spans)
-            )
-        rejected_rows = [
-            (key, i, r.kind, r.reason, _json(r.record)) for i, r in enumerate(rejected)
-        ]
+        recorded = self.task
+        if recorded is not None and recorded != run.task:
+            raise StoreError(f"this store holds results of the task {recorded!r}, not {run.task!r}")
+        if self.tables is None and recorded is None:
+            self._attach_task(run.task)  # a new store takes the task of its first result
+        row: dict[str, Any] = {
+            "key": key, "id": info.id, "source": info.source, "chars": info.chars, "published": info.published,
+            "title": info.title, "chunks": 1, "task": run.task, "model": run.model,
+            "prompt_version": run.prompt_version, "mode": run.mode, "calls": run.calls, "reasks": run.reasks,
+            "retries": run.retries, "cached_calls": run.cached_calls, "input_tokens": run.usage.input_tokens,
+            "output_tokens": run.usage.output_tokens, "cached_input_tokens": run.usage.cached_input_tokens,
+            "cost_usd": run.cost_usd, "latency_s": run.latency_s, "extracted_at": extracted_at,
+            "result_json": result.model_dump_json(),
+        }  # fmt: skip
+        if self.tables is not None:
+            extra = dict(self.tables.article_columns(result))
+            unknown = set(extra) - self._article_columns()
+            if unknown:
+                raise StoreError(f"the task's article columns {sorted(unknown)} are not in the articles table")
+            row.update(extra)
+        columns = list(row)
+        insert = f"INSERT INTO articles ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"  # noqa: S608
         call_rows = [self._call_row(c, extracted_at) for c in calls]
         with self.transaction() as db:
             db.execute("DELETE FROM articles WHERE key = ?", (key,))  # cascades to its records
             db.execute(
                 "DELETE FROM failures WHERE article_key = ? OR (article_key IS NULL AND source = ?)", (key, info.source)
             )
-            db.execute(_INSERT_ARTICLE, article_row)
-            if agreement_rows:
-                db.executemany(_INSERT_AGREEMENT, agreement_rows)
-                db.executemany(_INSERT_PARTY, party_rows)
-                db.executemany(_INSERT_OFFICIAL, official_rows)
-            if seizure_rows:
-                db.executemany(_INSERT_SEIZURE, seizure_rows)
-                db.executemany(_INSERT_ITEM, item_rows)
-            if span_rows:
-                db.executemany(_INSERT_SPAN, span_rows)
-            if rejected_rows:
-                db.executemany(_INSERT_REJECTED, rejected_rows)
+            db.execute(insert, [row[c] for c in columns])
+            if self.tables is not None:
+                self.tables.write(db, key, result)
             if call_rows:
                 db.executemany(_INSERT_CALL, call_rows)
             if text is not None:
                 db.execute("INSERT INTO article_texts (article_key, text) VALUES (?, ?)", (key, text))
+
+    def _article_columns(self) -> set[str]:
+        if self._columns is None:
+            self._columns = {r[1] for r in self._conn.execute("PRAGMA table_info(articles)")}
+        return self._columns
 
     def article_text(self, key: str) -> str | None:
         """The text of an extracted article (by sha256), when the batch stored it."""
@@ -843,5 +736,5 @@ class EventStore:
         with self._lock:
             return {
                 table: self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 (fixed names)
-                for table in _COUNTED
+                for table in (*_CORE_TABLES, *(self.tables.tables if self.tables is not None else ()))
             }

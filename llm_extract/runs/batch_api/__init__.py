@@ -600,7 +600,7 @@ async def asubmit(
             f"{_public_url(settings.base_url) or 'the OpenAI API'}: one output directory per server"
         )
     summary = SubmitSummary()
-    store = EventStore(out_dir / STORE_FILE)
+    store = EventStore(out_dir / STORE_FILE, tables=extractor.task.tables, task=extractor.task.name)
     client = _api_client(settings, _transport_of(extractor))
     builder = _RequestBuilder(extractor)
     errors: JsonlAppender | None = None  # opened at the first failure: errors.jsonl lists this run's
@@ -850,7 +850,11 @@ def extractor_for(out_dir: Path, **overrides: Any) -> Extractor[Any]:
     """
     from llm_extract.core.pipeline import Extractor
 
-    return Extractor(settings=_settings_for(_require_state(Path(out_dir)), **overrides))
+    state = _require_state(Path(out_dir))
+    tasks = sorted({p.task for p in state.parts})
+    if len(tasks) > 1:
+        raise BatchError(f"{out_dir} holds jobs of several tasks ({', '.join(tasks)}): collect them into separate directories")
+    return Extractor(settings=_settings_for(state, **overrides), task=tasks[0] if tasks else None)
 
 
 # -- collect -------------------------------------------------------------------------------------------
@@ -1184,7 +1188,7 @@ async def acollect(
     _require_server(settings)
     summary = CollectSummary()
     client = _api_client(settings, _transport_of(extractor))
-    store = EventStore(out_dir / STORE_FILE)
+    store = EventStore(out_dir / STORE_FILE, tables=extractor.task.tables, task=extractor.task.name)
     records_path = out_dir / RECORDS_FILE
     answers = _AnswerTransport(_transport_of(extractor), live=live_fallback)
     collect_settings = ExtractorSettings.resolve(
@@ -1305,7 +1309,7 @@ async def acollect(
                     with (out_dir / BATCH_DIR / f"{item.part.name}.collected").open("a", encoding="utf-8") as fh:
                         fh.write(article.sha256 + "\n")
                     done.add(article.sha256)
-                    summary.batch.add_result(result)
+                    summary.batch.add_result(result, extractor.task.counts(result))
                     summary.batch_cost_usd += costs.batch or 0.0
                     summary.live_cost_usd += costs.live or 0.0
                     summary.list_price_usd += costs.list_price or 0.0
@@ -1322,9 +1326,9 @@ async def acollect(
         if replaced:  # a forced part replaced results: records.jsonl keeps one line per article
             _rewrite_records(store, records_path)
         if merge and summary.batch.extracted:
-            from llm_extract.tasks.security_events.merge import merge_events
-
-            summary.batch.canonical_events = merge_events(store).canonical
+            merge_hook = extractor.task.view("merge")
+            if merge_hook is not None:
+                summary.batch.canonical_events = merge_hook(store)
     finally:
         for appender in (records, errors):
             if appender is not None:
@@ -1418,7 +1422,7 @@ async def aresubmit(out_dir: Path, *, extractor: Extractor[Any], metadata: dict[
     state = _require_state(out_dir)
     _require_server(extractor.settings)
     client = _api_client(extractor.settings, _transport_of(extractor))
-    store = EventStore(out_dir / STORE_FILE)
+    store = EventStore(out_dir / STORE_FILE, tables=extractor.task.tables, task=extractor.task.name)
     try:
         await _refresh(client, out_dir, state, every=False)
         await _download(client, out_dir, state)

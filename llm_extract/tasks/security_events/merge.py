@@ -545,6 +545,9 @@ def merge_events(store: EventStore) -> MergeSummary:
     Deterministic: the same records give the same events, ids and links, whatever the order
     in which the articles were added.
     """
+    from .tables import ensure_tables
+
+    ensure_tables(store)
     days = _Days()
     with store.snapshot() as db:
         state = store.data_state()

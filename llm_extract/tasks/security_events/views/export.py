@@ -36,18 +36,16 @@ Files are written under a temporary name and renamed when complete.
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from llm_extract.runs.store import EventStore
+from llm_extract.views.export import FAILURE_COLUMNS, Column, Format, columns, failure_rows, query_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.table import Table
@@ -60,53 +58,39 @@ __all__ = [
     "Totals",
     "YearRow",
     "export",
+    "export_tables",
     "render_stats",
     "stats",
 ]
 
-Format = Literal["csv", "jsonl"]
 
 
-@dataclass(frozen=True)
-class _Column:
-    name: str
-    sep: str | None = None  # a list column, joined with `sep` in CSV
-
-
-def _cols(*names: str, lists: dict[str, str] | None = None) -> tuple[_Column, ...]:
-    lists = lists or {}
-    return tuple(_Column(n, lists.get(n)) for n in names)
-
-
-_AGREEMENT_COLUMNS = _cols(
+_AGREEMENT_COLUMNS = columns(
     "article_id", "article_key", "source", "published_iso", "record_id", "canonical_id", "parties",
     "party_kinds", "countries", "instrument_type", "status", "date", "date_iso", "date_precision", "domains",
     "is_background", "place", "officials", "evidence", "span_start", "span_end", "grounding", "flags",
     lists={"parties": "; ", "party_kinds": ";", "countries": ";", "domains": ";", "officials": "; ", "flags": ";"},
 )  # fmt: skip
-_SEIZURE_COLUMNS = _cols(
+_SEIZURE_COLUMNS = columns(
     "article_id", "article_key", "source", "published_iso", "record_id", "canonical_id", "item", "country",
     "place", "date", "date_iso", "date_precision", "drug", "drug_name", "drug_group", "drug_ambiguous",
     "quantity", "unit", "unit_kind", "kg", "count", "litres", "total_kg", "seizing_agency", "arrested",
     "origin", "destination", "evidence", "span_start", "span_end", "grounding", "flags",
     lists={"flags": ";"},
 )  # fmt: skip
-_EVENT_COLUMNS = _cols(
+_EVENT_COLUMNS = columns(
     "canonical_id", "kind", "summary", "date_iso", "date_precision", "first_date_iso", "first_published_iso",
     "last_published_iso", "countries", "parties", "instrument_type", "status", "status_family", "drugs",
     "total_kg", "n_mentions", "n_articles", "n_background", "article_ids", "rep_article_key", "rep_record_id",
     lists={"countries": ";", "parties": "; ", "drugs": ";", "article_ids": ";"},
 )  # fmt: skip
-_ARTICLE_COLUMNS = _cols(
+_ARTICLE_COLUMNS = columns(
     "article_id", "article_key", "source", "title", "chars", "published", "published_iso", "published_source",
     "chunks", "task", "model", "mode", "prompt_version", "calls", "reasks", "retries", "cached_calls",
     "input_tokens", "output_tokens", "cached_input_tokens", "cost_usd", "latency_s", "agreements", "seizures",
     "rejected", "extracted_at",
 )  # fmt: skip
-_FAILURE_COLUMNS = _cols(
-    "article_id", "article_key", "source", "kind", "message", "attempts", "last_output", "at"
-)
-_REJECTED_COLUMNS = _cols(
+_REJECTED_COLUMNS = columns(
     "article_id", "article_key", "source", "kind", "reason", "evidence", "record"
 )
 
@@ -116,7 +100,7 @@ EXPORT_TABLES: dict[str, tuple[str, ...]] = {
     "seizures": tuple(c.name for c in _SEIZURE_COLUMNS),
     "canonical_events": tuple(c.name for c in _EVENT_COLUMNS),
     "articles": tuple(c.name for c in _ARTICLE_COLUMNS),
-    "failures": tuple(c.name for c in _FAILURE_COLUMNS),
+    "failures": tuple(c.name for c in FAILURE_COLUMNS),
     "rejected": tuple(c.name for c in _REJECTED_COLUMNS),
 }
 
@@ -286,14 +270,6 @@ def _event_rows(store: EventStore) -> Iterator[dict[str, Any]]:
         }
 
 
-def _query_rows(store: EventStore, sql: str, names: Iterable[str]) -> Iterator[dict[str, Any]]:
-    keys = list(names)
-    with store.snapshot() as db:
-        rows = db.execute(sql).fetchall()
-    for row in rows:
-        yield dict(zip(keys, row, strict=True))
-
-
 def _article_rows(store: EventStore) -> Iterator[dict[str, Any]]:
     sql = (
         "SELECT id, key, source, title, chars, published, published_iso, published_source, chunks, task, model,"
@@ -301,57 +277,30 @@ def _article_rows(store: EventStore) -> Iterator[dict[str, Any]]:
         " cached_input_tokens, cost_usd, latency_s, n_agreements, n_seizures, n_rejected, extracted_at"
         " FROM articles ORDER BY seq"
     )
-    return _query_rows(store, sql, EXPORT_TABLES["articles"])
+    return query_rows(store, sql, EXPORT_TABLES["articles"])
 
 
-def _failure_rows(store: EventStore) -> Iterator[dict[str, Any]]:
-    sql = "SELECT article_id, article_key, source, kind, message, attempts, last_output, at FROM failures ORDER BY id"
-    return _query_rows(store, sql, EXPORT_TABLES["failures"])
+def export_tables(store: EventStore, *, update_merge: bool = True) -> dict[str, tuple[tuple[Column, ...], Iterable[dict[str, Any]]]]:
+    """The task's flat tables (`EXPORT_TABLES`), in order: name → (columns, rows).
 
+    With `update_merge` (the default), canonical events are recomputed first when articles
+    were added since the last merge, so that every row carries its current canonical id.
+    """
+    from llm_extract.tasks.security_events.merge import merge_events, merge_is_current
+    from llm_extract.tasks.security_events.tables import ensure_tables
 
-# -- writing -----------------------------------------------------------------------------------------
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any, column: _Column, escape_formulas: bool) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        value = (column.sep or ";").join(str(v) for v in value)
-    elif isinstance(value, dict):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    if escape_formulas and isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _write(
-    path: Path,
-    columns: tuple[_Column, ...],
-    rows: Iterable[dict[str, Any]],
-    fmt: Format,
-    *,
-    excel_bom: bool,
-    escape_formulas: bool,
-) -> int:
-    tmp = path.with_name(path.name + ".tmp")
-    n = 0
-    encoding = "utf-8-sig" if excel_bom and fmt == "csv" else "utf-8"
-    with tmp.open("w", encoding=encoding, newline="") as fh:
-        if fmt == "csv":
-            writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-            writer.writerow([c.name for c in columns])
-            for row in rows:
-                writer.writerow([_cell(row.get(c.name), c, escape_formulas) for c in columns])
-                n += 1
-        else:
-            for row in rows:
-                fh.write(json.dumps({c.name: row.get(c.name) for c in columns}, ensure_ascii=False) + "\n")
-                n += 1
-    os.replace(tmp, path)
-    return n
+    ensure_tables(store)
+    if update_merge and not merge_is_current(store):
+        merge_events(store)
+    links = _links(store)
+    return {
+        "agreements": (_AGREEMENT_COLUMNS, _agreement_rows(store, links)),
+        "seizures": (_SEIZURE_COLUMNS, _seizure_rows(store, links)),
+        "canonical_events": (_EVENT_COLUMNS, _event_rows(store)),
+        "articles": (_ARTICLE_COLUMNS, _article_rows(store)),
+        "failures": (FAILURE_COLUMNS, failure_rows(store)),
+        "rejected": (_REJECTED_COLUMNS, _rejected_rows(store)),
+    }
 
 
 def export(
@@ -363,34 +312,11 @@ def export(
     excel_bom: bool = False,
     escape_formulas: bool = False,
 ) -> list[Path]:
-    """Write the flat tables (`EXPORT_TABLES`) to `out_dir` as `<table>.csv` or `.jsonl`.
+    """Write the task's flat tables to `out_dir` (see `llm_extract.views.export.export`)."""
+    from llm_extract.views.export import write_tables
 
-    With `update_merge` (the default), canonical events are recomputed first when articles
-    were added since the last merge, so that every row carries its current canonical id.
-    Returns the paths written, in the order of `EXPORT_TABLES`.
-    """
-    if fmt not in ("csv", "jsonl"):
-        raise ValueError(f"unknown export format {fmt!r}: csv or jsonl")
-    from llm_extract.tasks.security_events.merge import merge_events, merge_is_current
-
-    if update_merge and not merge_is_current(store):
-        merge_events(store)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    links = _links(store)
-    producers: dict[str, tuple[tuple[_Column, ...], Callable[[], Iterable[dict[str, Any]]]]] = {
-        "agreements": (_AGREEMENT_COLUMNS, lambda: _agreement_rows(store, links)),
-        "seizures": (_SEIZURE_COLUMNS, lambda: _seizure_rows(store, links)),
-        "canonical_events": (_EVENT_COLUMNS, lambda: _event_rows(store)),
-        "articles": (_ARTICLE_COLUMNS, lambda: _article_rows(store)),
-        "failures": (_FAILURE_COLUMNS, lambda: _failure_rows(store)),
-        "rejected": (_REJECTED_COLUMNS, lambda: _rejected_rows(store)),
-    }
-    paths = []
-    for name, (columns, rows) in producers.items():
-        path = out_dir / f"{name}.{fmt}"
-        _write(path, columns, rows(), fmt, excel_bom=excel_bom, escape_formulas=escape_formulas)
-        paths.append(path)
-    return paths
+    tables = export_tables(store, update_merge=update_merge)
+    return write_tables(tables, out_dir, fmt, excel_bom=excel_bom, escape_formulas=escape_formulas)
 
 
 # -- statistics ----------------------------------------------------------------------------------------
@@ -485,6 +411,9 @@ def stats(store: EventStore) -> Stats:
     `events` count canonical events once (as of the last merge; a record not yet merged is
     its own event). Masses (`kg`) count each event once, with its representative's values.
     """
+    from llm_extract.tasks.security_events.tables import ensure_tables
+
+    ensure_tables(store)
     from llm_extract.tasks.security_events.merge import merge_is_current
 
     with store.snapshot() as db:

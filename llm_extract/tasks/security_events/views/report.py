@@ -729,7 +729,9 @@ def write_report(
 
     out_dir = Path(out_dir)
     dest = Path(dest) if dest is not None else out_dir / REPORT_FILE
-    with EventStore(out_dir / _STORE_FILE, create=False) as store:
+    from llm_extract.tasks.security_events.tables import SecurityEventsTables
+
+    with EventStore(out_dir / _STORE_FILE, create=False, tables=SecurityEventsTables()) as store:
         if update_merge and not merge_is_current(store):
             merge_events(store)
         links = _event_links(store)
