@@ -36,6 +36,7 @@ Examples
 'IRN'
 >>> drug("crack", country="IRN").name
 <DrugName.HEROIN: 'heroin'>
+>>> from datetime import date
 >>> resolve_date("on Sunday", date(2025, 1, 12)).iso()
 '2025-01-12'
 """
