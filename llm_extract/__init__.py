@@ -1,9 +1,14 @@
-"""llm_extract: grounded extraction of security agreements and drug seizures from news.
+"""llm_extract: grounded, replayable extraction of structured records from news with a language model.
 
-The pipeline, one module per step::
+The house, data flowing one way::
 
-    articles  →  prompts  →  llm (openai + instructor, retry)  →  schema (validate)
-              →  records  →  batch (records.jsonl)         replay: record / replay at the HTTP seam
+    core/     articles → chunking → prompts → (model) → task build: grounding, results, the Task protocol
+    model/    the openai + instructor client, transport retries, record / replay at the HTTP seam
+    runs/     the worker loop, run outputs, the event store, the provider Batch API
+    views/    report, export, stats, eval (generic parts; a task adds its own)
+    tasks/    built-in tasks, each packaged like a user's (security_events: agreements and seizures)
+    testing/  the local OpenAI-compatible server, scripted answers, synthetic corpora
+    cli/      the `llm-extract` command line
 
 Public API (imported lazily, so that `import llm_extract` and `llm-extract --help` stay fast)::
 
@@ -37,7 +42,9 @@ if TYPE_CHECKING:
     from .tasks.security_events.records import AgreementRecord, ArticleExtraction, SeizureRecord
     from .tasks.security_events.schema import AgreementMention, ArticleMentions, DrugItem, SeizureMention
     from .settings import ExtractorSettings
-    from .core.task import Task
+    from .core.registry import available_tasks, load_task
+    from .core.task import BuildContext, Task, TaskTables, TaskViews
+    from .runs.store import EventStore
 
 _EXPORTS: dict[str, str] = {
     "Article": "core.articles",
@@ -71,9 +78,53 @@ _EXPORTS: dict[str, str] = {
     "SeizureMention": "tasks.security_events.schema",
     "ExtractorSettings": "settings",
     "Task": "core.task",
+    "BuildContext": "core.task",
+    "TaskTables": "core.task",
+    "TaskViews": "core.task",
+    "load_task": "core.registry",
+    "available_tasks": "core.registry",
+    "EventStore": "runs.store",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AgreementMention",
+    "AgreementRecord",
+    "Article",
+    "ArticleExtraction",
+    "ArticleInfo",
+    "ArticleMentions",
+    "ArticleResult",
+    "BatchSummary",
+    "BuildContext",
+    "ConfigError",
+    "DrugItem",
+    "EventStore",
+    "Extractor",
+    "ExtractorSettings",
+    "Failure",
+    "InputError",
+    "LLMExtractError",
+    "ModelCallError",
+    "PromptError",
+    "ReplayError",
+    "ReplayMissError",
+    "RequestRejectedError",
+    "RunMeta",
+    "SeizureMention",
+    "SeizureRecord",
+    "StaleRecordingError",
+    "StoreError",
+    "Task",
+    "TaskTables",
+    "TaskViews",
+    "TransportError",
+    "Usage",
+    "ValidationFailedError",
+    "available_tasks",
+    "iter_articles",
+    "load_task",
+    "run_batch",
+]
 
 
 def __getattr__(name: str) -> Any:

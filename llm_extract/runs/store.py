@@ -4,44 +4,37 @@ One normalised database an analyst can query with `sqlite3` (no ORM), written on
 transaction per article, so that a batch killed at any moment (SIGKILL included) leaves a
 consistent store: an article is there with all its records, or not at all.
 
-Tables (`EventStore.counts()` counts them):
+The engine's tables (`EventStore.counts()` counts them, with the task's):
 
 ==================== ======================================================================
 `articles`           one row per extracted article, key = sha256 of its text; id, source,
-                     chars, dates, title, task, model, prompt version, mode, calls, reasks,
-                     retries, cached calls, tokens, `cost_usd`, `latency_s`, `status` ('ok'),
-                     `extracted_at`, and `result_json`: the whole `ArticleExtraction` as
-                     written to `records.jsonl`, so that results can be re-emitted exactly
-`agreements`         one row per agreement record (`article_key`, `record_id`, ...), with
-                     `countries`, `domains` and `flags` as JSON lists
-`agreement_parties`  the parties of each agreement (name, kind, iso3), in order
-`officials`          the officials named for each agreement (name, title, organisation)
-`seizures`           one row per seizure record (country, place, date, agency, total_kg, ...)
-`seizure_items`      the drug items of each seizure: as written and normalised (kg, ...)
-`spans`              every evidence span of every record (`record_kind`, `record_id`,
-                     `ordinal` 0 = the record's own evidence, `char_start`, `char_end`,
-                     `status`, `score`): `text[char_start:char_end]`
-`rejected`           records whose evidence was not found, with the reason and the record
+                     chars, published, title, chunks, task, model, prompt version, mode,
+                     calls, reasks, retries, cached calls, tokens, `cost_usd`, `latency_s`,
+                     `status` ('ok'), `extracted_at`, and `result_json`: the task's whole
+                     result as written to `records.jsonl`, so results can be re-emitted
+                     exactly (a task's migrations may add columns, e.g. `n_seizures`)
 `failures`           articles that could not be extracted (one row per article or source)
 `prompts`            each prompt version's system prompt, stored once
 `calls`              the calls log: one row per model call (see `CallRecord`) with the
                      request and response JSON, tokens, latency and outcome
-`canonical_events`,  the same event across articles (written by `llm_extract.merge`)
-`event_mentions`
-`meta`               small key/value facts (e.g. the state the merge was computed on)
-`migrations`         the schema versions applied to this file, and when
+`article_texts`      the text of each extracted article (spans are offsets into it)
+`meta`               small key/value facts: `task` (the task that wrote the store), the
+                     state a task's merge was computed on, ...
+`migrations`         the schema versions applied to this file, per component, and when
 ==================== ======================================================================
+
+A task adds its own tables (`TaskTables`: the built-in task's agreements, seizures, spans,
+canonical events, ... are listed in `llm_extract.tasks.security_events.tables`), created by
+its own migrations, and writes their rows in the same transaction as the article's.
 
 Child tables reference `articles(key)` with `ON DELETE CASCADE`: re-extracting an article
 (`--force`) deletes its old rows and inserts the new ones in the same transaction. The calls
 log is append-only: it is history, and it doubles as the response cache
 (`EventStore.cached_response`).
 
-**Migrations.** `MIGRATIONS` is an ordered list of SQL scripts (version 1, 2, ...); the
-`migrations` table records each one applied (version, name, applied_at). Opening a store
-applies, in order, every migration it lacks, each in its own transaction together with its
-row in `migrations`; so a newer version of the code opens an older store, and a store newer
-than the code is refused. Never edit a released migration: append a new one.
+**Migrations** (`llm_extract.runs.migrations`): ordered SQL scripts per component (`core`,
+then the task's), each applied once in its own transaction and recorded; a store newer than
+the code is refused.
 
 **Crash safety.** WAL journal, `synchronous=NORMAL`: a transaction is committed once its
 frames are written to the WAL file, which the operating system keeps when the process is
@@ -68,13 +61,20 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from llm_extract.errors import StoreError
+from llm_extract.runs.migrations import (
+    MIGRATIONS,
+    Migration,
+    adopt_legacy,
+    apply_migrations,
+    schema_version,
+    schema_versions,
+    table_exists,
+)
 from llm_extract.core.results import ArticleResult, CallRecord, Failure
 
 if TYPE_CHECKING:
@@ -90,256 +90,6 @@ __all__ = [
     "schema_version",
     "schema_versions",
 ]
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One schema change: applied once, in order, recorded in the `migrations` table.
-
-    `component` is `core` for the engine's tables, else the name of the task that owns it.
-    """
-
-    version: int
-    name: str
-    sql: str
-    component: str = "core"
-
-
-_CORE_V1 = """
-CREATE TABLE articles (
-    seq                  INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order, never reused
-    key                  TEXT NOT NULL UNIQUE,               -- sha256 of the article text
-    id                   TEXT NOT NULL,
-    source               TEXT NOT NULL,
-    chars                INTEGER NOT NULL,
-    published            TEXT,                               -- given by the caller (ISO)
-    title                TEXT,
-    chunks               INTEGER NOT NULL DEFAULT 1,
-    task                 TEXT NOT NULL,
-    model                TEXT NOT NULL,
-    prompt_version       TEXT NOT NULL,
-    mode                 TEXT NOT NULL,
-    calls                INTEGER NOT NULL,
-    reasks               INTEGER NOT NULL,
-    retries              INTEGER NOT NULL,
-    input_tokens         INTEGER NOT NULL,
-    output_tokens        INTEGER NOT NULL,
-    cached_input_tokens  INTEGER NOT NULL,
-    cost_usd             REAL,
-    latency_s            REAL NOT NULL,
-    status               TEXT NOT NULL DEFAULT 'ok',
-    extracted_at         TEXT NOT NULL,
-    result_json          TEXT NOT NULL
-);
-
-CREATE TABLE failures (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    article_key TEXT,                -- NULL when the input could not even be read
-    article_id  TEXT,
-    source      TEXT NOT NULL,
-    kind        TEXT NOT NULL,
-    message     TEXT NOT NULL,
-    attempts    INTEGER,
-    last_output TEXT,
-    at          TEXT NOT NULL
-);
-
-CREATE TABLE prompts (
-    version     TEXT PRIMARY KEY,
-    system_text TEXT NOT NULL
-);
-
-CREATE TABLE calls (
-    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
-    article_key         TEXT NOT NULL,
-    model               TEXT NOT NULL,
-    prompt_version      TEXT NOT NULL,
-    turn                INTEGER NOT NULL,
-    attempt             INTEGER NOT NULL,
-    kind                TEXT NOT NULL,   -- first / reask / retry
-    outcome             TEXT NOT NULL,   -- ok, ok (cached), rate_limit, server_error, ...
-    status_code         INTEGER,
-    input_tokens        INTEGER NOT NULL,
-    output_tokens       INTEGER NOT NULL,
-    cached_input_tokens INTEGER NOT NULL,
-    latency_s           REAL NOT NULL,
-    request_hash        TEXT NOT NULL,
-    request_json        TEXT NOT NULL,
-    response_json       TEXT,
-    response_text       TEXT,            -- what the model wrote (tool arguments or content)
-    error               TEXT,
-    at                  TEXT NOT NULL
-);
-CREATE INDEX calls_by_article ON calls(article_key);
-"""
-
-_CORE_V2 = """
-ALTER TABLE articles ADD COLUMN cached_calls INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX calls_by_request_hash ON calls(request_hash);
-CREATE INDEX failures_by_article ON failures(article_key);
-CREATE INDEX failures_by_source ON failures(source);
-"""
-
-_CORE_V3 = """
-CREATE TABLE meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
-
-_CORE_V4 = """
-CREATE TABLE article_texts (
-    article_key TEXT PRIMARY KEY REFERENCES articles(key) ON DELETE CASCADE,
-    text        TEXT NOT NULL   -- the article as extracted: spans are offsets into it
-);
-"""
-
-#: The engine's schema changes, in order. Append only: a released migration is never edited.
-#: (Versions 1-4 are the generic half of the single-list versions 1-4 of llm_extract 0.1.)
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "base tables: articles, failures, prompts, calls log", _CORE_V1),
-    Migration(2, "response cache index; articles.cached_calls; lookup indexes", _CORE_V2),
-    Migration(3, "meta: small key/value facts", _CORE_V3),
-    Migration(4, "article texts (for reports: spans are offsets into them)", _CORE_V4),
-)
-
-_MIGRATIONS_TABLE = """
-CREATE TABLE IF NOT EXISTS migrations (
-    component  TEXT NOT NULL DEFAULT 'core',
-    version    INTEGER NOT NULL,
-    name       TEXT NOT NULL,
-    applied_at TEXT NOT NULL,
-    PRIMARY KEY (component, version)
-)
-"""
-
-#: Stores written before tasks had their own migrations recorded one list for everything;
-#: `LEGACY_OWNER` is the task whose tables those versions also created, and the task's
-#: `legacy_versions` map says how far its own migrations had got (see `_adopt_legacy`).
-LEGACY_OWNER = "security_events"
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a script into complete statements (a `;` inside a string or trigger is kept)."""
-    buffer = ""
-    for piece in script.split(";"):
-        buffer += piece + ";"
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip(" \t\r\n;"):
-                yield buffer
-            buffer = ""
-    if buffer.strip(" \t\r\n;"):
-        yield buffer
-
-
-def _has_component_column(conn: sqlite3.Connection) -> bool:
-    return any(row[1] == "component" for row in conn.execute("PRAGMA table_info(migrations)"))
-
-
-def _table_exists(conn: sqlite3.Connection, name: str) -> bool:
-    row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
-    return row is not None
-
-
-def schema_versions(conn: sqlite3.Connection) -> dict[str, int]:
-    """The highest migration applied, per component (empty for an empty database)."""
-    if not _table_exists(conn, "migrations"):
-        return {}
-    if not _has_component_column(conn):
-        (version,) = conn.execute("SELECT coalesce(max(version), 0) FROM migrations").fetchone()
-        return {"core": int(version), LEGACY_OWNER: int(version)} if version else {}
-    rows = conn.execute("SELECT component, max(version) FROM migrations GROUP BY component").fetchall()
-    return {str(c): int(v) for c, v in rows}
-
-
-def schema_version(conn: sqlite3.Connection, component: str = "core") -> int:
-    """The highest migration of `component` applied to this database (0 for none)."""
-    return schema_versions(conn).get(component, 0)
-
-
-def _adopt_legacy(conn: sqlite3.Connection, legacy_versions: dict[int, int] | None) -> None:
-    """Rewrite a single-list `migrations` table (llm_extract 0.1) as per-component rows.
-
-    Legacy version N meant: the engine's versions 1..N, and the built-in task's versions
-    1..legacy_versions[N] (its tables were created by the same scripts). Runs in one
-    transaction; a store that is already per-component is left alone.
-    """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if not _table_exists(conn, "migrations") or _has_component_column(conn):
-            conn.execute("COMMIT")
-            return
-        rows = conn.execute("SELECT version, name, applied_at FROM migrations ORDER BY version").fetchall()
-        if legacy_versions is None:  # opened bare: the tables are the legacy owner's
-            from llm_extract.core.registry import load_task
-
-            legacy_versions = getattr(load_task(LEGACY_OWNER).tables, "legacy_versions", None)
-        conn.execute("ALTER TABLE migrations RENAME TO migrations_legacy")
-        conn.execute(_MIGRATIONS_TABLE)
-        for version, name, at in rows:
-            conn.execute("INSERT INTO migrations VALUES ('core', ?, ?, ?)", (version, name, at))
-        top = max((v for v, _, _ in rows), default=0)
-        owned = (legacy_versions or {}).get(top, 0)
-        for version in range(1, owned + 1):
-            conn.execute(
-                "INSERT INTO migrations VALUES (?, ?, ?, ?)",
-                (LEGACY_OWNER, version, f"adopted from the single-list schema v{top}", rows[-1][2]),
-            )
-        conn.execute("DROP TABLE migrations_legacy")
-        if owned and _table_exists(conn, "meta"):
-            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('task', ?)", (LEGACY_OWNER,))
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-
-
-def apply_migrations(
-    conn: sqlite3.Connection,
-    *,
-    upto: int | None = None,
-    migrations: Sequence[Migration] = MIGRATIONS,
-) -> list[int]:
-    """Apply, in order, every migration newer than the database (up to `upto`).
-
-    `migrations` are one component's (the engine's, or one task's). Each migration runs in
-    its own `BEGIN IMMEDIATE` transaction with its row in the `migrations` table, so a crash
-    never leaves one half-applied, and two processes opening the same store at once apply
-    it once. `conn` must be in autocommit mode (`isolation_level=None`). Returns the
-    versions applied. Raises `StoreError` when the database is newer than `migrations`.
-    """
-    conn.execute(_MIGRATIONS_TABLE)
-    component = migrations[0].component if migrations else "core"
-    known = max((m.version for m in migrations), default=0)
-    current = schema_version(conn, component)
-    if current > known:
-        raise StoreError(
-            f"the store has {component} schema version {current}, newer than this code ({known}): upgrade llm_extract"
-            + ("" if component == "core" else f" or the task {component!r}")
-        )
-    applied: list[int] = []
-    for migration in sorted(migrations, key=lambda m: m.version):
-        if upto is not None and migration.version > upto:
-            break
-        if migration.version <= current:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if schema_version(conn, component) >= migration.version:  # another process got there first
-                conn.execute("COMMIT")
-                continue
-            for statement in _statements(migration.sql):
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)",
-                (component, migration.version, migration.name, datetime.now(UTC).isoformat(timespec="seconds")),
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        applied.append(migration.version)
-    return applied
 
 
 _SECRET = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}|\bsk-[A-Za-z0-9_-]{16,}")
@@ -439,7 +189,7 @@ class EventStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute(f"PRAGMA synchronous={synchronous}")
             self._conn.execute("PRAGMA foreign_keys=ON")
-            _adopt_legacy(self._conn, getattr(tables, "legacy_versions", None))
+            adopt_legacy(self._conn, getattr(tables, "legacy_versions", None))
             apply_migrations(self._conn, upto=migrate_upto)
             if tables is not None and tables.migrations:
                 apply_migrations(self._conn, upto=migrate_upto, migrations=tables.migrations)
@@ -457,7 +207,7 @@ class EventStore:
         with self._lock:
             self.tables = tables
             if tables is not None and tables.migrations:
-                _adopt_legacy(self._conn, getattr(tables, "legacy_versions", None))
+                adopt_legacy(self._conn, getattr(tables, "legacy_versions", None))
                 apply_migrations(self._conn, migrations=tables.migrations)
             self._columns = None
 
@@ -505,7 +255,7 @@ class EventStore:
     def task(self) -> str | None:
         """The name of the task that wrote this store (None for an empty old store)."""
         with self._lock:
-            if not _table_exists(self._conn, "meta"):
+            if not table_exists(self._conn, "meta"):
                 return None
             row = self._conn.execute("SELECT value FROM meta WHERE key = 'task'").fetchone()
             if row is None:

@@ -63,23 +63,44 @@ scored once written as `records.jsonl` lines with `article` (`sha256`, `id` or `
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llm_extract.errors import InputError
 from llm_extract.core.grounding import normalize_text
 from llm_extract.tasks.security_events.normalize import DrugName, PartialDate
-from llm_extract.tasks.security_events.schema import AgreementStatus, Domain, InstrumentType
+from llm_extract.tasks.security_events.views.scores import (
+    AGREEMENT_FIELDS,
+    SEIZURE_FIELDS,
+    PRF,
+    ArticleScore,
+    EvalReport,
+    FieldScore,
+    KindResult,
+    KindScores,
+    RecordMatch,
+    RunScore,
+    render_report,
+)
+from llm_extract.tasks.security_events.views.gold import (
+    GoldAgreement,
+    GoldArticle,
+    GoldArticleRef,
+    GoldItem,
+    GoldParty,
+    GoldSeizure,
+    load_gold,
+    validation_errors,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rich.table import Table
+    pass
 
 __all__ = [
     "AGREEMENT_FIELDS",
@@ -104,157 +125,14 @@ __all__ = [
     "render_report",
 ]
 
-#: Fields scored on matched pairs, in report order.
-AGREEMENT_FIELDS = ("parties", "instrument_type", "status", "date", "is_background")
-SEIZURE_FIELDS = ("drug", "kg", "country", "date")
 
 #: Relative tolerance on masses and volumes.
 QUANTITY_TOLERANCE = 0.01
 
-GOLD_VERSION = 1
 
 
 # --------------------------------------------------------------------------------------------
 # gold format
-# --------------------------------------------------------------------------------------------
-_ISO3 = re.compile(r"[A-Z]{3}")
-
-
-def _check_iso3(value: str) -> str:
-    if not _ISO3.fullmatch(value):
-        raise ValueError(f"not an ISO 3166-1 alpha-3 code (three capital letters): {value!r}")
-    return value
-
-
-def _check_date(value: str) -> str:
-    PartialDate.from_iso(value)  # ValueError: "not an ISO partial date: ..."
-    return value
-
-
-Iso3 = Annotated[str, AfterValidator(_check_iso3)]
-IsoDate = Annotated[str, AfterValidator(_check_date)]
-
-
-class _Gold(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class GoldParty(_Gold):
-    """A party: its name, its country (ISO3, null for organisations) and other names it goes by."""
-
-    name: str = Field(min_length=1)
-    iso3: Iso3 | None = None
-    aliases: list[str] = Field(default_factory=list)
-
-
-class GoldAgreement(_Gold):
-    parties: list[GoldParty] = Field(min_length=1)
-    instrument_type: InstrumentType
-    status: AgreementStatus
-    date_iso: IsoDate | None = Field(description="At the precision the text gives; null when it gives none.")
-    is_background: bool
-    domains: list[Domain] | None = Field(default=None, description="Recorded, not scored.")
-    evidence: str | None = Field(default=None, description="A short verbatim snippet, for tie-breaks.")
-    note: str | None = None
-
-
-class GoldItem(_Gold):
-    """One drug of a seizure: canonical name and at most one quantity (kg, count or litres)."""
-
-    drug_name: DrugName
-    kg: float | None = Field(default=None, gt=0)
-    count: float | None = Field(default=None, gt=0)
-    litres: float | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _one_quantity(self) -> GoldItem:
-        if sum(q is not None for q in (self.kg, self.count, self.litres)) > 1:
-            raise ValueError("give at most one of kg, count, litres")
-        return self
-
-
-class GoldSeizure(_Gold):
-    items: list[GoldItem] = Field(min_length=1)
-    country: Iso3 | None
-    date_iso: IsoDate | None = Field(description="At the precision the text gives; null when it gives none.")
-    place: str | None = Field(default=None, description="Recorded, not scored.")
-    seizing_agency: str | None = Field(default=None, description="Recorded, not scored.")
-    evidence: str | None = None
-    note: str | None = None
-
-
-class GoldArticleRef(_Gold):
-    """Which article: any of stem, sha256, id (the stem defaults to the gold file's name)."""
-
-    stem: str | None = None
-    sha256: str | None = None
-    id: str | None = None
-    published: str | None = Field(default=None, description="Recorded, not scored.")
-
-    @field_validator("sha256")
-    @classmethod
-    def _hex(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"[0-9a-f]{64}", value):
-            raise ValueError("sha256 must be 64 lower-case hex digits")
-        return value
-
-
-class GoldArticle(_Gold):
-    """One gold file: an article and every agreement and seizure a careful reader finds in it."""
-
-    version: Literal[1] = GOLD_VERSION
-    article: GoldArticleRef = Field(default_factory=GoldArticleRef)
-    note: str | None = None
-    agreements: list[GoldAgreement] = Field(default_factory=list)
-    seizures: list[GoldSeizure] = Field(default_factory=list)
-    file: str = Field(default="", description="Set by load_gold: the gold file's path.")
-
-
-def load_gold(gold_dir: Path) -> list[GoldArticle]:
-    """Every `*.json` gold file in `gold_dir`, sorted by name; `InputError` naming a bad file."""
-    gold_dir = Path(gold_dir)
-    if not gold_dir.is_dir():
-        raise InputError(str(gold_dir), "not a directory of gold files")
-    paths = sorted(gold_dir.glob("*.json"))
-    if not paths:
-        raise InputError(str(gold_dir), "no gold files (*.json)")
-    golds: list[GoldArticle] = []
-    seen: dict[str, str] = {}
-    for path in paths:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(str(path), f"not a readable JSON file: {exc}") from None
-        if not isinstance(data, dict):
-            raise InputError(str(path), "a gold file holds one JSON object")
-        data.pop("file", None)
-        try:
-            gold = GoldArticle.model_validate(data)
-        except ValidationError as exc:
-            raise InputError(str(path), "not a valid gold file: " + _errors(exc)) from None
-        ref = gold.article
-        if ref.stem is None:
-            ref = ref.model_copy(update={"stem": path.stem})
-        gold = gold.model_copy(update={"article": ref, "file": str(path)})
-        for key in (f"sha256:{ref.sha256}" if ref.sha256 else None, f"id:{ref.id}" if ref.id else None):
-            if key is not None:
-                if key in seen:
-                    raise InputError(str(path), f"the same article as {seen[key]} ({key})")
-                seen[key] = str(path)
-        golds.append(gold)
-    return golds
-
-
-def _errors(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
-
-
-# --------------------------------------------------------------------------------------------
-# predictions (read leniently)
 # --------------------------------------------------------------------------------------------
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -328,7 +206,7 @@ def _read_run(run_dir: Path) -> tuple[Path, list[_PLine], list[str]]:
             if number == len(raw) and not text.endswith("}"):
                 warnings.append(f"{path}:{number}: a torn last line was ignored")
                 continue
-            raise InputError(f"{path}:{number}", "not a result line: " + _errors(exc)) from None
+            raise InputError(f"{path}:{number}", "not a result line: " + validation_errors(exc)) from None
         for i, a in enumerate(line.agreements, start=1):
             a.id = a.id or f"a{i}"
         for i, s in enumerate(line.seizures, start=1):
@@ -507,92 +385,6 @@ def _assign(scores: list[list[int | None]]) -> list[tuple[int, int]]:
     return sorted(pairs)
 
 
-# --------------------------------------------------------------------------------------------
-# the result
-# --------------------------------------------------------------------------------------------
-class PRF(BaseModel):
-    """Counts and micro-averaged scores; a score is null when undefined (0 / 0)."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    precision: float | None = None
-    recall: float | None = None
-    f1: float | None = None
-
-    @classmethod
-    def of(cls, tp: int, fp: int, fn: int) -> PRF:
-        precision = tp / (tp + fp) if tp + fp else None
-        recall = tp / (tp + fn) if tp + fn else None
-        if precision is None or recall is None:
-            f1 = None
-        else:
-            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        return cls(tp=tp, fp=fp, fn=fn, precision=precision, recall=recall, f1=f1)
-
-
-class FieldScore(BaseModel):
-    correct: int = 0
-    total: int = 0
-    accuracy: float | None = None
-
-
-class KindScores(BaseModel):
-    """One record type in one run: records found, records found with every field right, fields."""
-
-    matched: PRF
-    exact: PRF = Field(description="Only matched pairs with every scored field right count as hits.")
-    fields: dict[str, FieldScore]
-
-
-class RecordMatch(BaseModel):
-    gold: int = Field(description="Index of the gold record in its file's list (0-based).")
-    predicted: str = Field(description="The predicted record's id (a1, s1, ...).")
-    score: int = Field(description="The pair score used as tie-break.")
-    fields: dict[str, bool]
-
-
-class KindResult(BaseModel):
-    matches: list[RecordMatch] = Field(default_factory=list)
-    missed: list[int] = Field(default_factory=list, description="Gold records with no prediction.")
-    extra: list[str] = Field(default_factory=list, description="Predictions with no gold record.")
-
-
-class ArticleScore(BaseModel):
-    gold_file: str
-    stem: str | None
-    sha256: str | None
-    paired_by: Literal["sha256", "id", "source"] | None = Field(description="null: missing from the run.")
-    source: str | None = Field(default=None, description="The paired result's article source.")
-    agreements: KindResult
-    seizures: KindResult
-
-
-class RunScore(BaseModel):
-    label: str
-    run_dir: str
-    models: list[str]
-    prompt_versions: list[str]
-    articles_scored: int
-    articles_missing: list[str] = Field(description="Gold articles with no result in the run (all missed).")
-    articles_without_gold: list[str] = Field(description="Results with no gold file: ignored.")
-    agreements: KindScores
-    seizures: KindScores
-    articles: list[ArticleScore]
-    warnings: list[str] = Field(default_factory=list)
-
-
-class EvalReport(BaseModel):
-    gold_dir: str
-    gold_articles: int
-    gold_agreements: int
-    gold_seizures: int
-    runs: list[RunScore]
-
-
-# --------------------------------------------------------------------------------------------
-# evaluation
-# --------------------------------------------------------------------------------------------
 def _match_kind(gold: Sequence, preds: Sequence, candidate, fields) -> KindResult:  # type: ignore[no-untyped-def]
     score: list[list[int | None]] = []
     field_table: dict[tuple[int, int], dict[str, bool]] = {}
@@ -734,66 +526,3 @@ def evaluate(gold_dir: Path, run_dirs: Sequence[Path]) -> EvalReport:
         gold_seizures=sum(len(g.seizures) for g in golds),
         runs=runs,
     )
-
-
-# --------------------------------------------------------------------------------------------
-# tables
-# --------------------------------------------------------------------------------------------
-def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3f}"
-
-
-def render_report(report: EvalReport) -> list[Table]:
-    """The report as rich tables, one column per run: scores, field accuracy, per article."""
-    from rich.table import Table
-    from rich.text import Text
-
-    def table(title: str, first: str) -> Table:
-        t = Table(title=title)
-        t.add_column(first)
-        for run in report.runs:
-            t.add_column(Text(run.label), justify="right")
-        return t
-
-    kinds = (("agreements", report.gold_agreements), ("seizures", report.gold_seizures))
-    scores = table(
-        f"Records found (micro over {report.gold_articles} gold articles: "
-        f"{report.gold_agreements} agreements, {report.gold_seizures} seizures)",
-        "",
-    )
-    for kind, _ in kinds:
-        ks = [getattr(run, kind) for run in report.runs]
-        scores.add_row(f"{kind}: precision", *(_num(k.matched.precision) for k in ks))
-        scores.add_row(f"{kind}: recall", *(_num(k.matched.recall) for k in ks))
-        scores.add_row(f"{kind}: F1", *(_num(k.matched.f1) for k in ks))
-        scores.add_row(f"{kind}: tp / fp / fn", *(f"{k.matched.tp} / {k.matched.fp} / {k.matched.fn}" for k in ks))
-        scores.add_row(f"{kind}: F1, every field right", *(_num(k.exact.f1) for k in ks), end_section=True)
-    scores.add_row("articles scored / missing", *(f"{r.articles_scored} / {len(r.articles_missing)}" for r in report.runs))
-    scores.add_row("results without gold (ignored)", *(str(len(r.articles_without_gold)) for r in report.runs))
-
-    fields = table("Field accuracy on matched records", "field")
-    for kind, names in (("agreements", AGREEMENT_FIELDS), ("seizures", SEIZURE_FIELDS)):
-        for name in names:
-            cells = []
-            for run in report.runs:
-                f = getattr(run, kind).fields[name]
-                cells.append(f"{_num(f.accuracy)} ({f.correct}/{f.total})")
-            fields.add_row(f"{kind}: {name}", *cells, end_section=name == names[-1])
-
-    per_article = table("Per article: found / gold (+ extra predictions)", "article")
-    for i, gold_article in enumerate(report.runs[0].articles if report.runs else []):
-        cells: list[str | Text] = []
-        for run in report.runs:
-            a = run.articles[i]
-            if a.paired_by is None:
-                cells.append(Text("missing from the run"))
-                continue
-            parts = []
-            for kind, letter in (("agreements", "A"), ("seizures", "S")):
-                r: KindResult = getattr(a, kind)
-                found, total = len(r.matches), len(r.matches) + len(r.missed)
-                if total or r.extra:
-                    parts.append(f"{letter} {found}/{total}" + (f" +{len(r.extra)}" if r.extra else ""))
-            cells.append(Text("  ".join(parts) or "–"))
-        per_article.add_row(Text(gold_article.stem or gold_article.gold_file), *cells)
-    return [scores, fields, per_article]

@@ -62,22 +62,18 @@ import hashlib
 import json
 import os
 import re
-from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections.abc import Iterator
 from functools import lru_cache
 from importlib import resources
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from llm_extract.core.articles import article_from_json, iter_articles, read_article
-from llm_extract.errors import InputError, LLMExtractError
 from llm_extract.runs.store import EventStore
+from llm_extract.tasks.security_events.views.report_charts import Overview, _num, bars, timeline
+from llm_extract.tasks.security_events.views.report_texts import Texts, segments
 
 __all__ = ["REPORT_FILE", "json_for_script", "segments", "write_report"]
 
@@ -115,172 +111,6 @@ def _flag(iso3: str | None) -> str:
     if not alpha2:
         return ""
     return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in alpha2.upper())
-
-
-def _num(value: float | None) -> str:
-    if value is None:
-        return ""
-    text = f"{value:,.3f}".rstrip("0").rstrip(".")
-    return text if text != "-0" else "0"
-
-
-def _period(date_iso: str | None) -> tuple[date, date] | None:
-    """The first and last day an ISO date of any precision (YYYY, YYYY-MM, YYYY-Www, day) covers."""
-    if not date_iso:
-        return None
-    try:
-        if re.fullmatch(r"\d{4}", date_iso):
-            y = int(date_iso)
-            return date(y, 1, 1), date(y, 12, 31)
-        if m := re.fullmatch(r"(\d{4})-W(\d{2})", date_iso):
-            start = date.fromisocalendar(int(m[1]), int(m[2]), 1)
-            return start, start + timedelta(days=6)
-        if m := re.fullmatch(r"(\d{4})-(\d{2})", date_iso):
-            y, mo = int(m[1]), int(m[2])
-            start = date(y, mo, 1)
-            end = date(y + (mo == 12), mo % 12 + 1, 1) - timedelta(days=1)
-            return start, end
-        day = date.fromisoformat(date_iso[:10])
-        return day, day
-    except ValueError:
-        return None
-
-
-# -- highlighted segments ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Segment:
-    """A run of the article text: `text[offset:offset + len(text)]`, cited by `records` (ids)."""
-
-    offset: int
-    text: str
-    records: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-
-
-def segments(text: str, spans: Iterable[tuple[int, int, str, str]]) -> list[Segment]:
-    """Cut `text` into non-overlapping segments at every span boundary.
-
-    `spans` are `(start, end, kind, record_id)` (kind 'agreement' or 'seizure'); each segment
-    lists the records whose spans cover it, in the order first given, so overlapping spans
-    become segments that belong to several records. Spans out of range are clipped, empty
-    ones ignored. Joining the segments' texts gives `text` back.
-    """
-    n = len(text)
-    clean: list[tuple[int, int, str, str]] = []
-    for start, end, kind, rid in spans:
-        s, e = max(0, min(int(start), n)), max(0, min(int(end), n))
-        if e > s:
-            clean.append((s, e, kind, rid))
-    cuts = sorted({0, n, *(s for s, _, _, _ in clean), *(e for _, e, _, _ in clean)})
-    out: list[Segment] = []
-    for a, b in pairwise(cuts):
-        if b <= a:
-            continue
-        covering = [(kind, rid) for s, e, kind, rid in clean if s <= a and b <= e]
-        rids = tuple(dict.fromkeys(rid for _, rid in covering))
-        kinds = tuple(dict.fromkeys(kind for kind, _ in covering))
-        out.append(Segment(a, text[a:b], rids, kinds))
-    return out
-
-
-# -- reading the store -----------------------------------------------------------------------------------
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-_JSONL_LINE = re.compile(r"^(?P<path>.+\.jsonl):(?P<line>\d+)$", re.IGNORECASE)
-
-
-class _Texts:
-    """Finds each article's text (see the module docstring), verified by sha256."""
-
-    def __init__(self, store: EventStore, articles_root: Path | None) -> None:
-        self.store = store
-        self.root = articles_root
-        self.scanned: dict[str, str] = {}
-
-    def candidates(self, source: str) -> list[Path]:
-        paths: list[Path] = []
-        if not source or source.startswith("<"):
-            return paths
-        src = Path(source)
-        if self.root is not None and self.root.is_dir() and not src.is_absolute():
-            paths += [self.root / src, self.root / src.name]
-        elif self.root is not None and self.root.is_dir():
-            paths.append(self.root / src.name)
-        paths.append(src)
-        return list(dict.fromkeys(paths))
-
-    def locatable(self, source: str) -> bool:
-        """Whether a file that may hold the article exists (cheap: no read)."""
-        m = _JSONL_LINE.match(source)
-        return any(p.is_file() for p in self.candidates(m["path"] if m else source))
-
-    def in_store(self, sha: str) -> bool:
-        """Whether the store kept this article's text (batches since store migration 4 do)."""
-        row = self.store.connection.execute("SELECT 1 FROM article_texts WHERE article_key = ?", (sha,)).fetchone()
-        return row is not None
-
-    def scan(self, wanted: set[str]) -> None:
-        """Read `articles_root` once, keeping the texts of the articles in `wanted` (sha256)."""
-        if self.root is None or not wanted or not self.root.exists():
-            return
-        for item in iter_articles([self.root]):
-            if not isinstance(item, InputError) and item.sha256 in wanted and item.sha256 not in self.scanned:
-                self.scanned[item.sha256] = item.text
-
-    def _from_source(self, source: str, sha: str) -> str | None:
-        m = _JSONL_LINE.match(source)
-        for path in self.candidates(m["path"] if m else source):
-            if not path.is_file():
-                continue
-            try:
-                if m:
-                    with path.open(encoding="utf-8-sig") as fh:
-                        for number, line in enumerate(fh, 1):
-                            if number == int(m["line"]):
-                                text = article_from_json(json.loads(line), source).text
-                                break
-                        else:
-                            continue
-                else:
-                    text = read_article(path).text
-            except (LLMExtractError, OSError, ValueError):
-                continue
-            if _sha256(text) == sha:
-                return text
-        return None
-
-    def get(self, sha: str, source: str) -> tuple[str | None, str]:
-        """The text and where it came from, or (None, why not)."""
-        stored = self.store.article_text(sha)
-        if stored is not None and _sha256(stored) == sha:
-            return stored, "the store"
-        if sha in self.scanned:
-            return self.scanned.pop(sha), "articles root"
-        text = self._from_source(source, sha)
-        if text is not None:
-            return text, source
-        if self.locatable(source if not (m := _JSONL_LINE.match(source)) else m["path"]):
-            why = f"the file {source} has changed since it was extracted (its sha256 differs)"
-        else:
-            why = f"the text is not in the store and {source} was not found"
-        hint = "" if self.root is not None else "; pass the articles' directory (articles_root / --articles-root)"
-        return None, why + hint
-
-
-# -- rows for the overview ---------------------------------------------------------------------------------
-@dataclass
-class _Overview:
-    agreements: list[dict[str, Any]] = field(default_factory=list)
-    seizures: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
-    groups: Counter[str] = field(default_factory=Counter)
-    flagged: int = 0
-    articles: int = 0
-    anchors: dict[tuple[str, str], str] = field(default_factory=dict)  # (sha, record id) -> art-N
-    unlocatable: set[str] = field(default_factory=set)
 
 
 def _results(store: EventStore) -> Iterator[str]:
@@ -365,8 +195,8 @@ def _seizure_label(s: dict[str, Any]) -> str:
     return what + (f", {s['country']}" if s.get("country") else "")
 
 
-def _pass_overview(store: EventStore, links: dict[tuple[str, str, str], dict[str, Any]], texts: _Texts) -> _Overview:
-    ov = _Overview()
+def _pass_overview(store: EventStore, links: dict[tuple[str, str, str], dict[str, Any]], texts: Texts) -> Overview:
+    ov = Overview()
     for n, raw in enumerate(_results(store), 1):
         r = json.loads(raw)
         info = r["article"]
@@ -450,93 +280,6 @@ def _pass_overview(store: EventStore, links: dict[tuple[str, str, str], dict[str
     return ov
 
 
-# -- charts ----------------------------------------------------------------------------------------------------
-_TL_WIDTH, _TL_LEFT, _TL_RIGHT, _TL_ROW, _TL_TOP = 960, 130, 20, 14, 28
-
-
-def _timeline(store: EventStore, ov: _Overview) -> dict[str, Any]:
-    """Canonical events placed on a time axis (else, before any merge, the records themselves)."""
-    db = store.connection
-    events: list[dict[str, Any]] = []
-    for cid, kind, date_iso, precision, summary, n_mentions, key, rid in db.execute(
-        "SELECT id, kind, date_iso, date_precision, summary, n_mentions, rep_article_key, rep_record_id"
-        " FROM canonical_events ORDER BY date_iso, id"
-    ):
-        events.append({"id": cid, "kind": kind, "date_iso": date_iso, "precision": precision, "summary": summary,
-                       "mentions": n_mentions, "anchor": ov.anchors.get((key, rid), ""), "rid": rid})  # fmt: skip
-    if not events:  # no merge yet: one point per record
-        for kind, rows in (("agreement", ov.agreements), ("seizure", ov.seizures)):
-            for row in rows:
-                events.append({"id": row["rid"], "kind": kind, "date_iso": row["date_key"], "precision": None,
-                               "summary": row["rid"], "mentions": 1, "anchor": row["anchor"], "rid": row["rid"]})  # fmt: skip
-    dated = [(e, p) for e in events if (p := _period(e["date_iso"])) is not None]
-    undated = len(events) - len(dated)
-    if not dated:
-        return {
-            "points": [],
-            "ticks": [],
-            "lanes": [],
-            "height": 0,
-            "width": _TL_WIDTH,
-            "undated": undated,
-            "total": len(events),
-        }
-    lo = min(p[0] for _, p in dated)
-    hi = max(p[1] for _, p in dated)
-    lo, hi = date(lo.year, 1, 1), date(hi.year, 12, 31)
-    span = max((hi - lo).days, 1)
-    inner = _TL_WIDTH - _TL_LEFT - _TL_RIGHT
-
-    def x(d: date) -> float:
-        return round(_TL_LEFT + inner * (d - lo).days / span, 1)
-
-    years = hi.year - lo.year + 1
-    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000) if years / s <= 12)
-    ticks = [{"x": x(date(y, 1, 1)), "label": str(y)} for y in range(lo.year, hi.year + 1) if (y - lo.year) % step == 0]
-    if years == 1:
-        ticks += [{"x": x(date(lo.year, m, 1)), "label": date(lo.year, m, 1).strftime("%b")} for m in range(2, 13)]
-    points: list[dict[str, Any]] = []
-    lanes: list[dict[str, Any]] = []
-    y0 = _TL_TOP
-    for kind, label in (("agreement", "agreements"), ("seizure", "seizures")):
-        mine = sorted(((e, p) for e, p in dated if e["kind"] == kind), key=lambda ep: (ep[1][0], ep[0]["id"]))
-        rows_end: list[float] = []
-        placed = []
-        for e, (start, end) in mine:
-            x1, x2 = x(start), x(end)
-            row = next((i for i, last in enumerate(rows_end) if last + 8 <= x1), None)
-            if row is None:
-                if len(rows_end) < 12:
-                    rows_end.append(-1e9)
-                    row = len(rows_end) - 1
-                else:
-                    row = min(range(len(rows_end)), key=lambda i: rows_end[i])
-            rows_end[row] = max(x2, x1 + 6)
-            placed.append((e, x1, x2, row))
-        n_rows = max(len(rows_end), 1)
-        lanes.append({"label": label, "y": y0, "height": n_rows * _TL_ROW, "kind": kind, "count": len(mine)})
-        for e, x1, x2, row in placed:
-            cy = y0 + row * _TL_ROW + _TL_ROW / 2
-            points.append({**e, "x1": x1, "x2": x2, "cx": round((x1 + x2) / 2, 1), "cy": cy, "range": x2 - x1 > 3,
-                           "r": min(4 + (e["mentions"] or 1) - 1, 8)})  # fmt: skip
-        y0 += n_rows * _TL_ROW + 10
-    return {"points": points, "ticks": ticks, "lanes": lanes, "height": y0 + 4, "width": _TL_WIDTH,
-            "axis_y": y0 - 6, "undated": undated, "total": len(events), "left": _TL_LEFT}  # fmt: skip
-
-
-def _bars(by_group: Iterable[Any]) -> dict[str, Any]:
-    rows = sorted(((g.group, g.kg) for g in by_group if g.kg and g.kg > 0), key=lambda gk: (-gk[1], gk[0]))
-    width, left, right, bar = 960, 130, 110, 22
-    top = max((kg for _, kg in rows), default=0.0)
-    out = []
-    for i, (group, kg) in enumerate(rows):
-        w = (width - left - right) * kg / top if top else 0
-        short = group if len(group) <= 18 else group[:17] + "…"
-        y, w = 6 + i * (bar + 6), round(max(w, 1), 1)
-        out.append({"group": group, "short": short, "kg": kg, "label": f"{_num(kg)} kg", "y": y, "w": w})
-    return {"rows": out, "width": width, "left": left, "bar": bar, "height": 12 + len(rows) * (bar + 6)}
-
-
 # -- per article ---------------------------------------------------------------------------------------------------
 def _fields_agreement(a: dict[str, Any], ev: dict[str, Any] | None) -> list[list[str]]:
     parties = "; ".join(
@@ -586,7 +329,7 @@ def _fields_seizure(s: dict[str, Any], ev: dict[str, Any] | None) -> list[list[s
     return [f for f in fields if f[1]]
 
 
-def _article_view(raw: str, n: int, texts: _Texts, links: dict[tuple[str, str, str], dict[str, Any]]) -> dict[str, Any]:
+def _article_view(raw: str, n: int, texts: Texts, links: dict[tuple[str, str, str], dict[str, Any]]) -> dict[str, Any]:
     r = json.loads(raw)
     info = r["article"]
     sha = info["sha256"]
@@ -665,7 +408,7 @@ def _article_view(raw: str, n: int, texts: _Texts, links: dict[tuple[str, str, s
 
 
 def _articles(
-    store: EventStore, texts: _Texts, links: dict[tuple[str, str, str], dict[str, Any]]
+    store: EventStore, texts: Texts, links: dict[tuple[str, str, str], dict[str, Any]]
 ) -> Iterator[dict[str, Any]]:
     for n, raw in enumerate(_results(store), 1):
         yield _article_view(raw, n, texts, links)
@@ -735,7 +478,7 @@ def write_report(
         if update_merge and not merge_is_current(store):
             merge_events(store)
         links = _event_links(store)
-        texts = _Texts(store, Path(articles_root) if articles_root is not None else None)
+        texts = Texts(store, Path(articles_root) if articles_root is not None else None)
         ov = _pass_overview(store, links, texts)
         texts.scan(ov.unlocatable)
         st = stats(store)
@@ -756,8 +499,8 @@ def write_report(
             "groups": sorted(ov.groups),
             "rejected": ov.rejected,
             "failures": _failures(store),
-            "timeline": _timeline(store, ov),
-            "bars": _bars(st.by_drug_group),
+            "timeline": timeline(store, ov),
+            "bars": bars(st.by_drug_group),
             "articles": _articles(store, texts, links),
             "n_articles": ov.articles,
             "css": Markup(_asset("report.css")),  # our own files, without "</" (a test checks)
