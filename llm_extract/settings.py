@@ -63,6 +63,13 @@ class ExtractorSettings(BaseModel):
     concurrency: int = Field(default=8, ge=1, le=1024, description="Model calls in flight at once.")
     prices_file: Path | None = Field(default=None, description="JSON price table overriding the defaults.")
 
+    def __init__(self, **values: object) -> None:
+        """Build settings; a value that does not fit is a `ConfigError` listing every problem."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigError(f"invalid settings: {_problems(exc)}") from None
+
     @model_validator(mode="after")
     def _check(self) -> ExtractorSettings:
         if self.chunk_overlap >= self.chunk_chars // 2:
@@ -99,14 +106,17 @@ class ExtractorSettings(BaseModel):
         try:
             settings = cls.model_validate(values)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
-                for e in exc.errors(include_url=False, include_input=False)
-            )
-            raise ConfigError(f"invalid settings: {problems}") from None
+            raise ConfigError(f"invalid settings: {_problems(exc)}") from None
         if settings.mode in ("record", "live") and settings.api_key is None and settings.base_url is None:
             raise ConfigError(
                 f"invalid settings: mode {settings.mode!r} makes real model calls: set OPENAI_API_KEY "
                 "(or --base-url for a local OpenAI-compatible server)"
             )
         return settings
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors(include_url=False, include_input=False)
+    )

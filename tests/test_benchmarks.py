@@ -1,4 +1,9 @@
-"""Every benchmark script runs, on a tiny input (timings are measured by the scripts, not here)."""
+"""Every benchmark script runs, on a tiny input, and prints its figures.
+
+No assertion here depends on the machine's speed: the verdicts ("met" / "NOT met", PASS /
+FAIL) are the scripts' own, printed for a person to read; a test only checks that the
+script ran to the end, printed the figure it exists for, and that its results are right.
+"""
 
 from __future__ import annotations
 
@@ -43,4 +48,5 @@ def test_throughput(tmp_path):
 
 
 def test_grounding():
-    assert "verdict" in run("bench_grounding.py")
+    out = run("bench_grounding.py")  # exit 0 unless a quote was located wrongly (speed decides only with --strict)
+    assert "verdict" in out and "Grounder median" in out

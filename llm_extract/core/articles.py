@@ -11,7 +11,9 @@ Inputs:
 - `.html` / `.htm` files: the main text, extracted with trafilatura (boilerplate removed);
 - `.jsonl` files: one article per line, `{"id", "text", "published"?, "url"?, "title"?}`;
 - `-`: standard input, read as JSONL when its first character is `{`, else as one article;
-- directories: walked recursively in sorted order, taking the suffixes above.
+- directories: walked recursively in sorted order, taking the suffixes above (and
+  reporting `.docx`, `.pdf` and other formats that are not read);
+- text files may be UTF-8 (with or without a BOM) or UTF-16/UTF-32 with a BOM.
 """
 
 from __future__ import annotations
@@ -34,6 +36,18 @@ HTML_SUFFIXES = frozenset({".html", ".htm"})
 JSONL_SUFFIXES = frozenset({".jsonl"})
 #: Every suffix taken from a directory.
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+#: Formats people keep articles in that are not read: reported by name (never called
+#: "binary", never skipped in a directory without a word).
+UNSUPPORTED_SUFFIXES: dict[str, str] = {
+    ".docx": "a Word document", ".doc": "a Word document", ".odt": "an OpenDocument text", ".rtf": "an RTF document",
+    ".pdf": "a PDF", ".epub": "an EPUB book", ".xlsx": "an Excel workbook", ".xls": "an Excel workbook",
+    ".pptx": "a PowerPoint file",
+}  # fmt: skip
+_CONVERT_HINT = "convert it to text first (e.g. pandoc -t plain, pdftotext) or to .html"
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"),
+)  # fmt: skip
 
 
 def _sha256(text: str) -> str:
@@ -73,6 +87,13 @@ class Article:
 
 
 def _decode(data: bytes, source: str) -> str:
+    """UTF-8 (with or without a BOM), or UTF-16/32 announced by their byte-order mark."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise InputError(source, f"starts with a {encoding} byte-order mark but is not {encoding} text") from exc
     if b"\x00" in data[:8192]:
         raise InputError(source, "looks like a binary file, not text")
     try:
@@ -80,9 +101,34 @@ def _decode(data: bytes, source: str) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(
             source,
-            f"is not UTF-8 text (invalid byte at offset {exc.start}); convert it to UTF-8 first "
-            "(e.g. iconv -f WINDOWS-1256 -t UTF-8)",
+            f"is not UTF-8 text (invalid byte at offset {exc.start}); convert it to UTF-8 first: "
+            f"{_conversion_hint(data)}",
         ) from exc
+
+
+def _conversion_hint(data: bytes) -> str:
+    """An iconv command with the encoding the bytes most likely are in.
+
+    charset-normalizer's candidates with the least "chaos"; among equally clean ones,
+    WINDOWS-1252 first (Western European news, where a byte such as 0xE3 is "ã" of "São":
+    WINDOWS-1250 would read it as "ă"), so the hint does not garble the text it is for.
+    """
+    try:
+        from charset_normalizer import from_bytes
+
+        matches = list(from_bytes(data[:65536]))
+    except ImportError:  # pragma: no cover - a dependency of trafilatura
+        matches = []
+    if not matches:
+        return "iconv -f <its encoding> -t UTF-8"
+    cleanest = min(m.chaos for m in matches)
+    tied = [m.encoding for m in matches if m.chaos == cleanest]
+    chosen = "cp1252" if "cp1252" in tied else tied[0]
+    if chosen in ("utf_8", "ascii"):
+        return "iconv -f <its encoding> -t UTF-8"
+    names = {"cp1252": "WINDOWS-1252", "cp1256": "WINDOWS-1256", "cp1251": "WINDOWS-1251", "cp1250": "WINDOWS-1250"}
+    name = names.get(chosen, chosen.replace("_", "-").upper())
+    return f"iconv -f {name} -t UTF-8 (the encoding is a guess: check the result)"
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -94,6 +140,9 @@ def _read_bytes(path: Path) -> bytes:
 
 def read_article(path: Path) -> Article:
     """Read one text (or HTML) file as an article, or raise `InputError` naming the file."""
+    kind = UNSUPPORTED_SUFFIXES.get(path.suffix.lower())
+    if kind is not None:
+        raise InputError(str(path), f"is {kind} ({path.suffix.lower()}): not supported; {_CONVERT_HINT}")
     text = _decode(_read_bytes(path), str(path))
     if path.suffix.lower() in HTML_SUFFIXES:
         text = html_to_text(text, str(path))
@@ -193,7 +242,8 @@ def iter_articles(paths: Iterable[str | Path]) -> Iterator[Article | InputError]
     """Yield the articles under `paths` (files, or directories walked recursively).
 
     Directories are read in sorted order and only files with a suffix in `SUFFIXES` are
-    taken from them; a file named explicitly is read whatever its suffix. Problems come out
+    taken from them (files in a format we do not read, `UNSUPPORTED_SUFFIXES`, are reported
+    as errors, never skipped silently); a file named explicitly is read whatever its suffix. Problems come out
     as `InputError` items, in order, instead of exceptions.
     """
     for raw in paths:
@@ -203,7 +253,7 @@ def iter_articles(paths: Iterable[str | Path]) -> Iterator[Article | InputError]
         path = Path(raw)
         if path.is_dir():
             try:
-                files = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES)
+                files = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES or p.suffix.lower() in UNSUPPORTED_SUFFIXES)
             except OSError as exc:
                 yield InputError(str(path), f"cannot list the directory ({exc.strerror or exc})")
                 continue
