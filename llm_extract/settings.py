@@ -60,7 +60,7 @@ class ExtractorSettings(BaseModel):
     keep_ungrounded: bool = Field(
         default=False, description="Keep records whose evidence is not in the article (flagged 'ungrounded')."
     )
-    concurrency: int = Field(default=8, ge=1, le=1024, description="Model calls in flight at once.")
+    concurrency: int = Field(default=8, ge=1, le=1024, description="Articles in flight at once (a long article's chunks run together).")
     prices_file: Path | None = Field(default=None, description="JSON price table overriding the defaults.")
 
     def __init__(self, **values: object) -> None:

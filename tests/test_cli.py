@@ -50,7 +50,7 @@ def test_failures_are_listed_and_exit_1(tmp_path):
 
 def test_one_failure_does_not_lose_the_others(tmp_path):
     bad = tmp_path / "bad.txt"
-    bad.write_bytes(b"\xff\xfe\x00binary")
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR binary")
     out = tmp_path / "out"
     result = run("run", str(ARTICLES), str(bad), "--replay", "--replay-dir", str(REPLAY), "-o", str(out))
     assert result.exit_code == 1

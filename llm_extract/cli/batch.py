@@ -18,7 +18,7 @@ __all__ = ["batch_collect", "batch_status", "batch_submit"]
 @batch_app.command("submit")
 def batch_submit(
     paths: Annotated[
-        Optional[list[Path]], typer.Argument(help="Article files or directories (as for `run`).", show_default=False)
+        Optional[list[Path]], typer.Argument(metavar="PATHS", help="Articles, as for `run`.", show_default=False)
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (job ids, then records).")] = Path("out"),
     model: Annotated[Optional[str], typer.Option(help="Model name. [default: gpt-4o-mini]", envvar="LLM_EXTRACT_MODEL")] = None,

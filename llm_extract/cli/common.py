@@ -18,11 +18,18 @@ __all__ = ["EXIT_FAILURES", "EXIT_OK", "EXIT_USAGE", "escape", "fail_usage", "op
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F]} | {
+    c: f"\\u{c:04x}" for c in (*range(0x80, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
 def escape(text: str) -> str:
-    """Text from files, models and errors, made safe to print with rich markup on."""
+    """Text from files, models and errors, made safe to print: rich markup escaped, and control
+    characters (escape sequences, bidi overrides in a file name) shown as `\\xNN`, never sent
+    raw to the terminal."""
     from rich.markup import escape as rich_escape
 
-    return rich_escape(text)
+    return rich_escape(text.translate(_CONTROL))
 
 
 def fail_usage(console: Console, exc: Exception) -> NoReturn:

@@ -36,7 +36,11 @@ def call_mode_of(value: str) -> CallMode:
 
 @app.command()
 def run(
-    paths: Annotated[list[Path], typer.Argument(help="Article files (.txt, .md) or directories of them.", show_default=False)],
+    paths: Annotated[list[Path], typer.Argument(
+            metavar="PATHS",
+            help="Articles: .txt, .md, .html, .htm and .jsonl files, directories of them, or - for standard input.",
+            show_default=False,
+        )],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (records.jsonl, errors.jsonl).")] = Path("out"),
     task: Annotated[
         Optional[str],
@@ -52,7 +56,7 @@ def run(
     replay_dir: Annotated[
         Path, typer.Option("--replay-dir", help="Where recordings are read and written.", envvar="LLM_EXTRACT_REPLAY_DIR")
     ] = Path("recordings"),
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=1024, help="Articles in flight at once.")] = 8,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=1024, help="Articles in flight at once (a long article's chunks run together).")] = 8,
     call_mode: Annotated[
         str, typer.Option("--call-mode", help="tools (tool calling) or json (JSON mode, for servers without tools).")
     ] = "tools",

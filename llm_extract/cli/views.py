@@ -42,6 +42,8 @@ def export_command(
 
     if format not in ("csv", "jsonl"):
         raise typer.BadParameter("must be 'csv' or 'jsonl'", param_hint="--format")
+    if excel and format != "csv":
+        raise typer.BadParameter("--excel is for CSV files (a UTF-8 BOM, formulas escaped); drop it for JSONL", param_hint="--excel")
     store, task = open_output_or_exit(outdir)
     with store:
         paths = export(store, to or outdir / "export", format, task=task, excel_bom=excel, escape_formulas=excel)  # type: ignore[arg-type]

@@ -475,7 +475,9 @@ def _summary(rep: _Mention, n_mentions: int, n_articles: int) -> str:
         quantity = f"{rep.total_kg:,.6g} kg " if rep.total_kg is not None else ""
         head = f"{rep.countries[0] if rep.countries else '?'}: {quantity}{', '.join(rep.drugs)}"
     when = f", {rep.date_iso}" if rep.date_iso else ""
-    return f"{head}{when}; {n_mentions} mention(s) in {n_articles} article(s)"
+    mentions = f"{n_mentions} mention" + ("" if n_mentions == 1 else "s")
+    articles = f"{n_articles} article" + ("" if n_articles == 1 else "s")
+    return f"{head}{when}; {mentions} in {articles}"
 
 
 def _event_rows(

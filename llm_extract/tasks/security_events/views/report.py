@@ -63,7 +63,6 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -99,18 +98,20 @@ def json_for_script(value: Any) -> Markup:
     return Markup(_JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group()], text))
 
 
-@lru_cache(maxsize=512)
-def _flag(iso3: str | None) -> str:
-    """The emoji flag of an ISO 3166-1 alpha-3 code ('' when there is none)."""
-    if not iso3:
-        return ""
-    import pycountry
+def plural(n: int | None, word: str, words: str | None = None) -> str:
+    """"1 seizure", "14 seizures", "1,200 mentions" (`words` for an irregular plural)."""
+    count = n or 0
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"
 
-    country = pycountry.countries.get(alpha_3=iso3.upper())
-    alpha2 = getattr(country, "alpha_2", None)
-    if not alpha2:
-        return ""
-    return "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in alpha2.upper())
+
+def _words(value: object) -> str:
+    """An enum value for a reader: "border_security" → "border security"."""
+    return str(value).replace("_", " ")
+
+
+def _short(title: str, limit: int = 60) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
 def _results(store: EventStore) -> Iterator[str]:
@@ -143,7 +144,6 @@ def _parties(a: dict[str, Any]) -> list[dict[str, str]]:
             "name": p.get("name") or "",
             "kind": str(p.get("kind") or ""),
             "iso3": p.get("iso3") or "",
-            "flag": _flag(p.get("iso3")),
         }
         for p in a.get("parties") or []
     ]
@@ -210,6 +210,9 @@ def _pass_overview(store: EventStore, links: dict[tuple[str, str, str], dict[str
             "article_id": info.get("id") or "",
             "title": r.get("title") or info.get("title") or info.get("source") or "",
         }
+        # a record is named by its article's title where there is one, not by a hash id
+        named = r.get("title") or info.get("title")
+        head["article_label"] = _short(named) if named else head["article_id"]
         for a in r.get("agreements") or []:
             ov.anchors[(sha, a["id"])] = anchor
             ev = links.get(("agreement", sha, a["id"]))
@@ -225,7 +228,7 @@ def _pass_overview(store: EventStore, links: dict[tuple[str, str, str], dict[str
                     "status": a.get("status") or "",
                     "date": shown,
                     "date_key": key,
-                    "domains": [str(d) for d in a.get("domains") or []],
+                    "domains": [_words(d) for d in a.get("domains") or []],
                     "background": bool(a.get("is_background")),
                     "sources": ev["mentions"] if ev else None,
                     "event": ev["id"] if ev else "",
@@ -255,7 +258,6 @@ def _pass_overview(store: EventStore, links: dict[tuple[str, str, str], dict[str
                     "count": sum(counts) if counts else None,
                     "litres": sum(litres) if litres else None,
                     "country": s.get("country") or "",
-                    "flag": _flag(s.get("country")),
                     "place": s.get("place") or "",
                     "date": shown,
                     "date_key": key,
@@ -298,14 +300,14 @@ def _fields_agreement(a: dict[str, Any], ev: dict[str, Any] | None) -> list[list
         ["instrument type", str(a.get("instrument_type") or "")],
         ["status", str(a.get("status") or "")],
         ["date", date_shown],
-        ["domains", ", ".join(str(d) for d in a.get("domains") or [])],
+        ["domains", ", ".join(_words(d) for d in a.get("domains") or [])],
         ["officials", officials],
         ["place", a.get("place") or ""],
         ["background", "yes (recalls an earlier agreement)" if a.get("is_background") else "no"],
         ["countries", ", ".join(a.get("countries") or [])],
     ]
     if ev:
-        fields.append(["canonical event", f"{ev['id']}: {ev['mentions']} mention(s) in {ev['articles']} article(s)"])
+        fields.append(["canonical event", f"{ev['id']}: {plural(ev['mentions'], 'mention')} in {plural(ev['articles'], 'article')}"])
     return [f for f in fields if f[1]]
 
 
@@ -325,7 +327,7 @@ def _fields_seizure(s: dict[str, Any], ev: dict[str, Any] | None) -> list[list[s
         ["destination", s.get("destination") or ""],
     ]
     if ev:
-        fields.append(["canonical event", f"{ev['id']}: {ev['mentions']} mention(s) in {ev['articles']} article(s)"])
+        fields.append(["canonical event", f"{ev['id']}: {plural(ev['mentions'], 'mention')} in {plural(ev['articles'], 'article')}"])
     return [f for f in fields if f[1]]
 
 
@@ -428,6 +430,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["num"] = _num
+    env.filters["plural"] = plural
     env.filters["thousands"] = lambda v: "" if v is None else f"{v:,}"
     return env
 

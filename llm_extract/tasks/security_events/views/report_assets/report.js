@@ -183,7 +183,7 @@
   });
   document.getElementById("panel-close").addEventListener("click", function () { panel.hidden = true; clearActive(); });
 
-  // hovering a highlight lights up every passage of the same record(s)
+  // hovering a highlight lights up every passage of the same records
   document.addEventListener("mouseover", function (e) {
     var t = e.target;
     if (!(t instanceof Element)) return;
