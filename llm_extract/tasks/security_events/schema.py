@@ -145,7 +145,7 @@ class AgreementMention(_Mention):
     instrument_type: InstrumentType
     status: AgreementStatus
     date: str | None = Field(
-        default=None, description="The agreement's date exactly as written, or null."
+        default=None, description="As written, or null."
     )
     domains: list[Domain] = Field(default_factory=list)
     officials: list[Official] = Field(default_factory=list)
@@ -153,13 +153,13 @@ class AgreementMention(_Mention):
     is_background: bool = Field(
         default=False, description="True when the article only recalls an older agreement."
     )
-    evidence: NonEmpty = Field(description="One sentence copied verbatim from the article.")
+    evidence: NonEmpty = Field(description="One sentence of the article, verbatim.")
 
 
 class DrugItem(_Mention):
-    drug: NonEmpty = Field(description="The drug as written, e.g. 'methamphetamine', 'hashish'.")
+    drug: NonEmpty = Field(description="As written, e.g. 'hashish'.")
     quantity: float | None = Field(
-        default=None, gt=0, description="The number as written, without thousands separators."
+        default=None, gt=0, description="The number, without thousands separators."
     )
     unit: str | None = Field(
         default=None, description="As written: 'kilograms', 'tons', 'tablets', 'litres'."
@@ -176,18 +176,26 @@ class SeizureMention(_Mention):
     arrested: int | None = Field(default=None, ge=0)
     origin: str | None = None
     destination: str | None = None
-    evidence: NonEmpty = Field(description="One sentence copied verbatim from the article.")
+    is_total: bool = Field(default=False, description="A sum over a period, not one seizure.")
+    evidence: NonEmpty = Field(description="One sentence of the article, verbatim.")
 
 
 class ArticleMentions(_Mention):
-    """Agreements and drug seizures reported in one news article."""
+    """Agreements and drug seizures reported in one news article.
+
+    Strict at the top: both lists must be there (empty when the article has none) and no
+    other key is allowed, so that junk such as `{"title": "ArticleMentions", "type": "json"}`
+    is a validation error that is re-asked, never an empty success.
+    """
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, json_schema_extra=_compact_schema)
 
     title: str | None = None
     published: str | None = Field(
         default=None, description="The article's publication date as written, or null."
     )
-    agreements: list[AgreementMention] = Field(default_factory=list)
-    seizures: list[SeizureMention] = Field(default_factory=list)
+    agreements: list[AgreementMention]
+    seizures: list[SeizureMention]
 
     @field_validator("agreements", "seizures", mode="before")
     @classmethod
