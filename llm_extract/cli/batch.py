@@ -21,6 +21,9 @@ def batch_submit(
         Optional[list[Path]], typer.Argument(metavar="PATHS", help="Articles, as for `run`.", show_default=False)
     ] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (job ids, then records).")] = Path("out"),
+    task: Annotated[
+        Optional[str], typer.Option("--task", help="What to extract (as for `run`). [default: security_events]")
+    ] = None,
     model: Annotated[Optional[str], typer.Option(help="Model name. [default: gpt-4o-mini]", envvar="LLM_EXTRACT_MODEL")] = None,
     base_url: Annotated[
         Optional[str], typer.Option("--base-url", help="An OpenAI-compatible server with /v1/files and /v1/batches. Env OPENAI_BASE_URL.")
@@ -69,7 +72,7 @@ def batch_submit(
         settings = ExtractorSettings.resolve(
             {"model": model, "mode": "live", "base_url": base_url, "call_mode": call_mode_of(call_mode)}
         )
-        extractor = Extractor(settings=settings)
+        extractor = Extractor(settings=settings, task=task)
     except (ConfigError, PromptError, LLMExtractError) as exc:
         fail_usage(console, exc)
     try:

@@ -30,6 +30,25 @@ def _mode(replay: bool, record: bool, live: bool) -> Mode | None:
     return chosen[0] if chosen else None  # type: ignore[return-value]
 
 
+def chosen_task(spec: str | None, options: list[str] | None) -> Task[Any, Any]:
+    """The task of `--task`, with its `--task-option KEY=VALUE` values validated by the task."""
+    import json
+
+    from llm_extract.core.registry import load_task
+    from llm_extract.errors import ConfigError
+
+    values: dict[str, Any] = {}
+    for item in options or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--task-option {item!r}: expected KEY=VALUE")
+        try:
+            values[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            values[key.strip()] = raw
+    return load_task(spec).configure(values)
+
+
 def call_mode_of(value: str) -> CallMode:
     return "json" if value == "json" else "tools"
 
@@ -45,6 +64,10 @@ def run(
     task: Annotated[
         Optional[str],
         typer.Option("--task", help="What to extract: a built-in or installed task name, or module:attribute. [default: security_events]"),
+    ] = None,
+    task_option: Annotated[
+        Optional[list[str]],
+        typer.Option("--task-option", help="A task option KEY=VALUE (repeatable; VALUE read as JSON when it parses)."),
     ] = None,
     model: Annotated[Optional[str], typer.Option(help="Model name. [default: gpt-4o-mini]", envvar="LLM_EXTRACT_MODEL")] = None,
     base_url: Annotated[
@@ -128,7 +151,7 @@ def run(
                 "prices_file": prices,
             }
         )
-        extractor = Extractor(settings=settings, task=task)
+        extractor = Extractor(settings=settings, task=chosen_task(task, task_option))
     except (ConfigError, PromptError) as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None

@@ -94,6 +94,9 @@ def eval_command(
     outdirs: Annotated[list[Path], typer.Argument(help="Output directories of `llm-extract run` (their records.jsonl), scored side by side.")],
     gold: Annotated[Path, typer.Option("--gold", help="Directory of gold annotation files (format: fixtures/gold/README.md).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    task: Annotated[
+        Optional[str], typer.Option("--task", help="The task whose scorer to use. [default: the one that wrote the runs]")
+    ] = None,
 ) -> None:
     """Score runs against gold annotations: precision, recall, F1 and per-field accuracy."""
     from rich.console import Console
@@ -103,7 +106,9 @@ def eval_command(
 
     err = Console(stderr=True)
     try:
-        report, tables, warnings = evaluate_runs(gold, outdirs)
+        from llm_extract.core.registry import load_task
+
+        report, tables, warnings = evaluate_runs(gold, outdirs, task=load_task(task) if task else None)
     except LLMExtractError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from None

@@ -18,6 +18,7 @@ strings: the engine never imports a task's code until it is chosen.
 
 from __future__ import annotations
 
+import dataclasses
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 from llm_extract.core.task import Task
 from llm_extract.errors import ConfigError
 
-__all__ = ["BUILTIN_TASKS", "DEFAULT_TASK", "ENTRY_POINT_GROUP", "available_tasks", "load_task"]
+__all__ = ["BUILTIN_TASKS", "DEFAULT_TASK", "ENTRY_POINT_GROUP", "available_tasks", "load_recorded", "load_task"]
 
 #: Built-in tasks, name → `module:attribute`.
 BUILTIN_TASKS: dict[str, str] = {"security_events": "llm_extract.tasks.security_events:TASK"}
@@ -60,7 +61,17 @@ def _resolve(path: str, spec: str) -> Task[Any, Any]:
         value = value()
     if not isinstance(value, Task):
         raise ConfigError(f"task {spec!r}: {path} is a {type(value).__name__}, not an llm_extract Task")
-    return value
+    return value if value.spec else dataclasses.replace(value, spec=path)
+
+
+def load_recorded(name: str | None, spec: str | None) -> Task[Any, Any]:
+    """The task a store or batch state recorded: by name, else by the path it was loaded from."""
+    try:
+        return load_task(name)
+    except ConfigError:
+        if spec and spec != name:
+            return load_task(spec)
+        raise
 
 
 def load_task(spec: str | None = None) -> Task[Any, Any]:

@@ -144,6 +144,9 @@ class Task(Generic[M, R]):
     options: type[BaseModel] | None = None
     option_values: BaseModel | None = None
     description: str = ""
+    #: how it was chosen (`module:attribute`), set by the registry and recorded in the store,
+    #: so that a directory written by a task given as a path can be reopened
+    spec: str | None = None
     #: how the summary names the task's counts ({"rejected": "rejected records (evidence not found)"})
     count_labels: Mapping[str, str] = field(default_factory=dict)
 

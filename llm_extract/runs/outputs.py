@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from llm_extract.core.registry import load_task
+from llm_extract.core.registry import load_recorded, load_task
 from llm_extract.core.task import Task
 from llm_extract.errors import StoreError
 from llm_extract.runs.store import EventStore
@@ -34,7 +34,12 @@ def open_output(out_dir: Path, *, task: Task[Any, Any] | str | None = None) -> t
     store = EventStore(Path(out_dir) / STORE_FILE, create=False)
     try:
         recorded = store.task
-        chosen = task if isinstance(task, Task) else load_task(task or recorded)
+        if isinstance(task, Task):
+            chosen = task
+        elif task:
+            chosen = load_task(task)
+        else:
+            chosen = load_recorded(recorded, store.get_meta("task_spec"))
         if recorded is not None and chosen.name != recorded:
             raise StoreError(f"{out_dir} was written by the task {recorded!r}, not {chosen.name!r}")
         store.attach_tables(chosen.tables)

@@ -145,6 +145,13 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 
 _CORE_TABLES = ("articles", "failures", "prompts", "calls")
 
+class _Unset:
+    """The `tables` argument not given (None means: a task without tables)."""
+
+
+UNSET = _Unset()
+
+
 class EventStore:
     """The SQLite event store: results, failures, the calls log, canonical events.
 
@@ -160,8 +167,9 @@ class EventStore:
         create: bool = True,
         synchronous: Literal["NORMAL", "FULL"] = "NORMAL",
         migrate_upto: int | None = None,
-        tables: TaskTables | None = None,
+        tables: TaskTables | None | _Unset = UNSET,
         task: str | None = None,
+        task_spec: str | None = None,
     ) -> None:
         """Open the store at `path` (`":memory:"` for a throwaway one).
 
@@ -177,7 +185,9 @@ class EventStore:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
         self._lock = threading.RLock()
-        self.tables = tables
+        #: opened without saying the task's tables: they are found from the task it recorded
+        self._bare = isinstance(tables, _Unset)
+        self.tables: TaskTables | None = None if isinstance(tables, _Unset) else tables
         self._columns: set[str] | None = None
         self._conn = sqlite3.connect(
             str(self.path) if self.path is not None else ":memory:",
@@ -191,11 +201,13 @@ class EventStore:
             self._conn.execute("PRAGMA foreign_keys=ON")
             adopt_legacy(self._conn, getattr(tables, "legacy_versions", None))
             apply_migrations(self._conn, upto=migrate_upto)
-            if tables is not None and tables.migrations:
-                apply_migrations(self._conn, upto=migrate_upto, migrations=tables.migrations)
+            if self.tables is not None and self.tables.migrations:
+                apply_migrations(self._conn, upto=migrate_upto, migrations=self.tables.migrations)
             if task is not None and (migrate_upto is None or migrate_upto >= 3):
                 self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('task', ?)", (task,))
-            if tables is None and migrate_upto is None and self.task is not None:
+                if task_spec:
+                    self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('task_spec', ?)", (task_spec,))
+            if self._bare and migrate_upto is None and self.task is not None:
                 self._attach_task(self.task)  # the store reopens the task that wrote it
         except BaseException:
             self._conn.close()
@@ -212,9 +224,9 @@ class EventStore:
             self._columns = None
 
     def _attach_task(self, name: str) -> None:
-        from llm_extract.core.registry import load_task
+        from llm_extract.core.registry import load_recorded
 
-        self.attach_tables(load_task(name).tables)
+        self.attach_tables(load_recorded(name, self.get_meta("task_spec") if table_exists(self._conn, "meta") else None).tables)
         with self._lock:
             self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('task', ?)", (name,))
 
@@ -299,8 +311,8 @@ class EventStore:
         recorded = self.task
         if recorded is not None and recorded != run.task:
             raise StoreError(f"this store holds results of the task {recorded!r}, not {run.task!r}")
-        if self.tables is None and recorded is None:
-            self._attach_task(run.task)  # a new store takes the task of its first result
+        if self._bare and self.tables is None and recorded is None:
+            self._attach_task(run.task)  # a new store opened bare takes the task of its first result
         row: dict[str, Any] = {
             "key": key, "id": info.id, "source": info.source, "chars": info.chars, "published": info.published,
             "title": info.title, "chunks": 1, "task": run.task, "model": run.model,

@@ -43,6 +43,7 @@ __all__ = [
     "columns",
     "export",
     "failure_rows",
+    "generic_tables",
     "query_rows",
     "write_tables",
 ]
@@ -102,7 +103,8 @@ def _result_rows(store: EventStore) -> Iterator[dict[str, Any]]:
 
 
 def generic_tables(store: EventStore) -> dict[str, tuple[tuple[Column, ...], Iterable[dict[str, Any]]]]:
-    """The engine's tables, for a task that gives none of its own."""
+    """The engine's tables (articles, results, failures): what a task without tables of its
+    own exports, and what a task's `export_tables` may add to its own."""
     return {
         "articles": (ARTICLE_COLUMNS, _generic_article_rows(store)),
         "results": (RESULT_COLUMNS, _result_rows(store)),

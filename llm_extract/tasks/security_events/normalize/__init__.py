@@ -43,7 +43,7 @@ Examples
 
 from __future__ import annotations
 
-from .countries import country_code, country_of_place
+from .countries import country_code, country_names, country_of_place
 from .dates import PartialDate, Precision, published_date, resolve_date
 from .drugs import DRUG_GROUPS, Drug, DrugGroup, DrugName, drug
 from .units import UnitKind, to_kg, to_litres, unit_kind
@@ -57,6 +57,7 @@ __all__ = [
     "Precision",
     "UnitKind",
     "country_code",
+    "country_names",
     "country_of_place",
     "drug",
     "published_date",

@@ -130,3 +130,13 @@ def country_of_place(place: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+
+
+@lru_cache(maxsize=512)
+def country_names(iso3: str) -> tuple[str, ...]:
+    """Every folded name, alias and demonym that `country_code` maps to `iso3` ("iran",
+    "iranian", "islamic republic of iran", ...), for finding a country in a text."""
+    names, abbreviations, _ = _country_tables()
+    found = {name for name, code in names.items() if code == iso3}
+    found |= {abbr for abbr, code in abbreviations.items() if code == iso3}
+    return tuple(sorted(found, key=lambda n: (-len(n), n)))
