@@ -60,6 +60,9 @@ class ExtractorSettings(BaseModel):
     keep_ungrounded: bool = Field(
         default=False, description="Keep records whose evidence is not in the article (flagged 'ungrounded')."
     )
+    min_confidence: float | None = Field(
+        default=None, ge=0, le=1, description="Records with a lower confidence go to rejected (None: keep, flagged)."
+    )
     concurrency: int = Field(default=8, ge=1, le=1024, description="Articles in flight at once (a long article's chunks run together).")
     prices_file: Path | None = Field(default=None, description="JSON price table overriding the defaults.")
 

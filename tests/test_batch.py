@@ -12,13 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import ARTICLES, REPLAY
 from typer.testing import CliRunner
 
 from llm_extract.cli import app
-from llm_extract.testing.server import ServerConfig, start_server
 from llm_extract.testing import synthetic_corpus
-
-from helpers import ARTICLES, REPLAY
+from llm_extract.testing.server import ServerConfig, start_server
 
 runner = CliRunner()
 
@@ -86,7 +85,7 @@ def test_sigkill_in_the_middle_then_resume(corpus, tmp_path):
             process.wait(timeout=30)
         done_before = len(keys(out / "records.jsonl"))
         assert 10 <= done_before < 60
-        finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
         assert finished.returncode == 0, finished.stderr
     final = keys(out / "records.jsonl")
     assert len(final) == 60 == len(set(final))
@@ -177,3 +176,55 @@ def test_cross_article_merge_export_and_stats(tmp_path):
     assert shown.exit_code == 0 and "IRN" in shown.output and "ats" in shown.output
     missing = runner.invoke(app, ["stats", str(tmp_path / "nothing")])
     assert missing.exit_code == 2 and "no store" in " ".join(missing.output.split())
+
+
+def test_one_worker_loop_extracts_each_article_once_and_records_every_outcome(tmp_path: Path) -> None:
+    """`process`, the loop under `run` and Batch API collect: every item counted, each article
+    extracted once (a duplicate in flight or done is skipped), results to the store then
+    records.jsonl, failures (before or during extraction) to the store and errors.jsonl."""
+    import asyncio
+
+    from llm_extract import Extractor
+    from llm_extract.core.articles import Article, read_article
+    from llm_extract.core.results import ArticleResult, CallRecord
+    from llm_extract.errors import BatchError
+    from llm_extract.runs.runner import Failed, RunSink, Skipped, Waiting, Worker, failure_of, list_price, process
+    from llm_extract.runs.store import EventStore
+
+    out = tmp_path / "out"
+    out.mkdir()
+    extractor = Extractor(mode="replay", replay_dir=REPLAY)
+    first, second, third = (read_article(p) for p in sorted(ARTICLES.glob("*.txt"))[:3])
+    unrecorded = Article.from_text("Nothing was recorded for this article about a seizure.", source="unrecorded")
+    committed: list[str] = []
+
+    class Tracking(Worker[Article]):
+        def committed(self, item: Article, result: ArticleResult, calls: list[CallRecord]) -> None:
+            assert item.sha256 in sink.done and calls  # in the store already, with its calls
+            committed.append(item.sha256)
+
+    store = EventStore(out / "extract.db", tables=extractor.task.tables, task=extractor.task.name)
+    sink = RunSink(store, out, extractor.task, cost=list_price(extractor))
+    not_answered = Failed(failure_of(second, BatchError("not answered")))
+    items: list[Article | Skipped | Waiting | Failed] = [first, first, Skipped(), Waiting(), not_answered, third, unrecorded]
+
+    async def main() -> None:
+        try:
+            await process(items, Tracking(extractor), sink, concurrency=3)
+        finally:
+            await extractor.aclose()
+
+    try:
+        asyncio.run(main())
+        sink.close()
+        summary = sink.summary
+        assert (summary.articles, summary.extracted, summary.skipped, summary.failed) == (7, 2, 2, 2)
+        assert sorted(committed) == sorted([first.sha256, third.sha256]) and sink.replaced == 0
+        assert sorted(f.kind for f in summary.failures) == ["batch", "replay_miss"]
+        assert sorted(keys(out / "records.jsonl")) == sorted(committed)
+        assert sorted(e["kind"] for e in lines(out / "errors.jsonl")) == ["batch", "replay_miss"]
+        assert store.done_keys() == set(committed)
+        db = sqlite3.connect(out / "extract.db")
+        assert db.execute("select count(*) from failures").fetchone() == (2,)
+    finally:
+        store.close()

@@ -24,17 +24,17 @@ from typing import Any
 import httpx2
 import openai
 import pytest
-from helpers import ARTICLES, REPLAY, seed
+from helpers import ARTICLES, REPLAY, completion, seed
 
-from llm_extract.runs import batch_api
 from llm_extract.core.articles import Article, iter_articles, read_article
-from llm_extract.runs.runner import run_batch
-from llm_extract.runs.batch_api import BatchError, collect, resubmit, status, submit
 from llm_extract.core.pipeline import Extractor
 from llm_extract.model.replay import request_hash
-from llm_extract.testing.server import ServerConfig, ServerHandle, parse_multipart, start_server
+from llm_extract.runs import batch_api
+from llm_extract.runs.batch_api import BatchError, collect, resubmit, status, submit
+from llm_extract.runs.runner import run_batch
 from llm_extract.settings import ExtractorSettings
 from llm_extract.testing import synthetic_article
+from llm_extract.testing.server import ServerConfig, ServerHandle, parse_multipart, start_server
 
 DELAY = 0.2
 
@@ -498,7 +498,7 @@ def _chunked_corpus(root: Path, n: int, chunk: dict[str, Any]) -> tuple[Path, Pa
 
 
 def test_long_articles_are_collected_when_all_their_chunks_are_in(tmp_path: Path) -> None:
-    chunk = {"chunk_chars": 600, "chunk_overlap": 100}
+    chunk: dict[str, Any] = {"chunk_chars": 600, "chunk_overlap": 100}
     articles, replay = _chunked_corpus(tmp_path, 4, chunk)
     with start_server(ServerConfig(fixtures=replay, batch_delay_s=0.0, batch_fail_rate=0.25, seed=1)) as handle:
         ex = extractor(handle.base_url, **chunk)
@@ -548,6 +548,7 @@ def test_files_and_batches_endpoints(server: ServerHandle) -> None:
     assert [b.id for b in client.batches.list(limit=10)] == [batch.id]
     time.sleep(DELAY)
     done = client.batches.retrieve(batch.id)
+    assert done.request_counts is not None
     assert (done.status, done.request_counts.completed, done.request_counts.failed) == ("completed", 1, 1)
     assert done.completed_at and done.in_progress_at and done.output_file_id and done.error_file_id
     (output,) = [json.loads(line) for line in client.files.content(done.output_file_id).text.splitlines()]
@@ -570,7 +571,7 @@ def test_files_and_batches_endpoints(server: ServerHandle) -> None:
     )
     failed = client.batches.create(input_file_id=bad.id, endpoint="/v1/chat/completions", completion_window="24h")
     failed = client.batches.retrieve(failed.id)
-    assert failed.status == "failed" and failed.errors is not None
+    assert failed.status == "failed" and failed.errors is not None and failed.errors.data is not None
     assert {e.code for e in failed.errors.data} >= {"invalid_json_line", "invalid_method"}
     assert client.files.delete(bad.id).deleted and len(client.files.list().data) == 3
 
@@ -591,7 +592,8 @@ def test_server_limits_and_reset_options(tmp_path: Path) -> None:
         )
         job = client.batches.create(input_file_id=two.id, endpoint="/v1/chat/completions", completion_window="24h")
         job = client.batches.retrieve(job.id)
-        assert job.status == "failed" and job.errors is not None and job.errors.data[0].code == "too_many_requests"
+        assert job.status == "failed" and job.errors is not None and job.errors.data is not None
+        assert job.errors.data[0].code == "too_many_requests"
         refused = httpx2.post(handle.root_url + "/_reset", json={"batch_fail_rate": 2})
         assert refused.status_code == 400 and "probability" in refused.json()["error"]["message"]
         assert httpx2.post(handle.root_url + "/_reset", json={"batch_expire": "yes"}).status_code == 400
@@ -629,3 +631,66 @@ def test_build_requests_is_offline_and_matches_the_recording() -> None:
     assert request.body == recording["interactions"][0]["request"]["body"]
     assert (request.custom_id, request.chunk, request.of, request.end) == (article.id, 1, 1, len(article.text))
     assert dataclasses.asdict(request)["body"] == request.body
+
+
+# -- the request planner: what submit sends is what the live path sends ------------------------------
+
+
+class _Wire(httpx2.AsyncBaseTransport):
+    """Keeps every request body the live path puts on the wire, and answers it with an empty
+    valid answer (tool call or JSON content, as the request asks), so that no reask follows."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        content = await request.aread()
+        self.bodies.append(content)
+        body = json.loads(content)
+        empty: dict[str, Any] = {"title": None, "published": None, "agreements": [], "seizures": []}
+        if "tools" in body:
+            answer = completion(empty, tool=body["tools"][0]["function"]["name"])
+        else:
+            answer = completion(empty)
+            answer["choices"][0]["message"] = {"role": "assistant", "content": json.dumps(empty)}
+        return httpx2.Response(200, json=answer, request=request)
+
+
+@pytest.mark.parametrize("call_mode", ["tools", "json"])
+@pytest.mark.parametrize("chunked", [False, True], ids=["whole", "chunked"])
+def test_the_planned_request_is_the_one_the_live_path_sends(call_mode: str, chunked: bool) -> None:
+    chunking = {"chunk_chars": 900, "chunk_overlap": 100} if chunked else {}
+    options = settings(call_mode=call_mode, temperature=0.3, **chunking)
+    wire = _Wire()
+    live = Extractor(
+        settings=options, mode="live", base_url="http://planner.invalid/v1", api_key="sk-test", transport=wire
+    )
+    article = read_article(seed("003"))
+    calls: list[Any] = []  # the calls log's records of the live extraction
+
+    async def extract() -> None:
+        try:
+            await live.aextract(article, calls=calls)
+        finally:
+            await live.aclose()
+
+    asyncio.run(extract())
+    planner = Extractor(settings=options, mode="replay", replay_dir=REPLAY)  # planning needs no server, any mode
+    planned = planner.plan_requests(article)
+    assert len(planned) == len(wire.bodies) == len(calls) and (len(planned) > 1) == chunked
+    assert [(p.prompt.chunk, p.prompt.of) for p in planned] == [(k, len(planned)) for k in range(1, len(planned) + 1)]
+    # byte for byte the body sent (its keys in the wire's order), and the calls log's request hash
+    compact = [json.dumps(p.body, ensure_ascii=False, separators=(",", ":")).encode() for p in planned]
+    assert sorted(compact) == sorted(wire.bodies)
+    assert sorted(p.hash for p in planned) == sorted(c.request_hash for c in calls)
+    assert {c.kind for c in calls} == {"first"}
+    if call_mode == "tools":
+        assert list(planned[0].body) == ["messages", "model", "temperature", "tool_choice", "tools"]
+    else:
+        assert list(planned[0].body) == ["messages", "model", "response_format", "temperature"]
+    # and the batch input line carries that body unchanged
+    requests = batch_api.build_requests(article, extractor=planner)
+    for request, body in zip(requests, compact, strict=True):
+        line = request.line()
+        assert body in line and json.loads(line)["body"] == request.body
+        assert request.custom_id == (f"{article.id}#chunk{request.chunk}" if chunked else article.id)

@@ -140,7 +140,18 @@ def test_an_ungrounded_copy_never_merges_into_a_grounded_record():
 def test_quantity_or_drug_missing_from_the_evidence_is_flagged():
     wrong = dict(OPIUM, items=[{"drug": "heroin", "quantity": 2.5, "unit": "tons"}])
     (s,) = run_one(ARTICLE, answer(seizures=[wrong])).seizures
-    assert "quantity_not_in_evidence:2.5" in s.flags and "drug_not_in_evidence:heroin" in s.flags
+    # nowhere in the article: the severe flag, distinct from "not in this sentence"
+    assert "quantity_not_in_article:2.5" in s.flags and "drug_not_in_article:heroin" in s.flags
+    assert s.confidence < 0.2
+    far = ARTICLE + "\n\nThe ministry thanked the public.\n\nLast year customs seized 500 kg of hashish at the port."
+    elsewhere = dict(OPIUM, items=[{"drug": "hashish", "quantity": 500, "unit": "kg"}])
+    (s,) = run_one(far, answer(seizures=[elsewhere])).seizures
+    # in the article, but far from the evidence: a mild doubt for the number, none for the drug
+    assert "quantity_not_in_evidence:500" in s.flags and not any(f.startswith("drug_") for f in s.flags)
+    assert 0.8 < s.confidence < 0.9
+    near = dict(OPIUM, items=[{"drug": "hashish", "quantity": 300, "unit": "kg"}])
+    (s,) = run_one(ARTICLE, answer(seizures=[near])).seizures  # the next sentence: no doubt at all
+    assert s.flags == [] and s.confidence == 1.0
 
 
 def test_evidence_with_changed_whitespace_and_quotes_is_grounded_normalized():

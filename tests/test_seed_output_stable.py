@@ -23,6 +23,9 @@ BEFORE = Path(__file__).parent / "data" / "seed_records_v0.1.json"
 
 #: fields that did not exist in 0.1 (a new field may be added; none may change or vanish)
 NEW_FIELDS: set[str] = set()
+#: flags added on purpose: checks that did not exist in 0.1 and that are right about the
+#: hand-written answers (the gold of seed 004 says "discussed": the answer's "implemented" is wrong)
+NEW_FLAGS = {("fc6d73549afd69c3", "a1"): ['status_overstated:implemented, but the evidence says "discussed"']}
 #: run metadata that differs by design: the prompt changed (so its version, its token count
 #: and the estimated cost), and the time it took
 CHANGED_RUN_FIELDS = {"prompt_version", "latency_s", "usage", "cost_usd"}
@@ -37,6 +40,10 @@ def _strip_new(old: Any, new: Any, path: str = "") -> Any:
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         return [_strip_new(o, n, f"{path}[]") for o, n in zip(old, new, strict=True)]
     return new
+
+
+def _flags_of(result: dict[str, Any], record_id: str) -> list[str]:
+    return next(r["flags"] for r in result["agreements"] + result["seizures"] if r["id"] == record_id)
 
 
 def test_seed_records_are_field_by_field_what_0_1_wrote(tmp_path: Path) -> None:
@@ -54,6 +61,11 @@ def test_seed_records_are_field_by_field_what_0_1_wrote(tmp_path: Path) -> None:
         for name in CHANGED_RUN_FIELDS:
             old["run"].pop(name, None)
             new["run"].pop(name, None)
+        for record in new["agreements"] + new["seizures"]:
+            expected = NEW_FLAGS.get((new["article"]["id"], record["id"]), [])
+            old_flags = _flags_of(old, record["id"])
+            assert [f for f in record["flags"] if f not in old_flags] == expected
+            record["flags"] = old_flags
         assert _strip_new(old, new) == old, old["article"]["id"]
     # the new fields are additions this wave documents (README "A record"), nothing else
     assert NEW_FIELDS <= {"seizures[].is_total"} | {f for f in NEW_FIELDS if f.startswith(("seizures[].", "agreements[].", "run.", "rejected"))}

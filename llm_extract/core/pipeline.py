@@ -14,6 +14,11 @@ result.seizures[0].items[0].quantity        # 2400.0
 async with Extractor(mode="live") as ex:    # the async path
     result = await ex.aextract(text)
 ```
+
+What an article costs is planned before anything is sent: `Extractor.plan_requests(article)`
+is the chunking, the prompt messages and the exact first request body of every chunk, from
+the code `aextract` runs (`plan_prompts`, and `llm_extract.model.client.first_request`). The
+Batch API submits these bodies (`llm_extract.runs.batch_api.submit`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import dataclasses
 import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
@@ -30,23 +36,51 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from pydantic import BaseModel
 
 from llm_extract.core.articles import Article
-from llm_extract.core.chunking import Chunk, chunk_text
-from llm_extract.errors import InputError, LLMExtractError, ModelCallError
-from llm_extract.model.client import CallStats, ModelClient, ResponseCache
+from llm_extract.core.chunking import chunk_text
 from llm_extract.core.pricing import PriceTable
 from llm_extract.core.prompts import PromptSet
-from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, RunMeta
-from llm_extract.model.replay import ReplayStore
-from llm_extract.settings import ExtractorSettings, Mode
 from llm_extract.core.registry import load_task
+from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, RunMeta
 from llm_extract.core.task import BuildContext, Task
+from llm_extract.errors import InputError, LLMExtractError, ModelCallError
+from llm_extract.model.client import CallStats, ModelClient, ResponseCache, first_request
+from llm_extract.model.replay import ReplayStore, request_hash
+from llm_extract.settings import ExtractorSettings, Mode
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["Extractor"]
+__all__ = ["Extractor", "PlannedPrompt", "PlannedRequest"]
 
 R = TypeVar("R", bound=ArticleResult)
+
+
+@dataclass(frozen=True)
+class PlannedPrompt:
+    """The messages for one part of an article: chunk `chunk` of `of` (from 1), `text[start:end]`."""
+
+    chunk: int
+    of: int
+    start: int
+    end: int
+    messages: list[dict[str, str]]
+
+    def where(self) -> str:
+        return f"chunk {self.chunk} of {self.of}, characters {self.start}–{self.end}"
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """The first request of one part of an article: its prompt, and the exact body sent for it."""
+
+    prompt: PlannedPrompt
+    #: the chat-completions JSON body, as the live path sends it (keys in wire order)
+    body: dict[str, Any]
+
+    @property
+    def hash(self) -> str:
+        """The request hash of the body (the calls log's, the replay recordings')."""
+        return request_hash("chat/completions", self.body)
 
 
 class Extractor(Generic[R]):
@@ -124,6 +158,11 @@ class Extractor(Generic[R]):
             weakref.WeakKeyDictionary()
         )
 
+    @property
+    def transport(self) -> httpx2.AsyncBaseTransport | None:
+        """The HTTP transport this extractor was given (tests, proxies), if any."""
+        return self._transport
+
     # -- lifecycle ---------------------------------------------------------------------
     async def __aenter__(self) -> Extractor[R]:
         return self
@@ -150,7 +189,10 @@ class Extractor(Generic[R]):
         self, text: str | Article, *, published: date | None = None, id: str | None = None, source: str | None = None
     ) -> Article:
         """The `Article` for `text` (checked: not empty, not over `max_article_chars`)."""
-        article = text if isinstance(text, Article) else Article.from_text(text, id=id, source=source, published=published)
+        if isinstance(text, Article):
+            article = text
+        else:
+            article = Article.from_text(text, id=id, source=source, published=published)
         if published is not None and article.published is None:
             article = dataclasses.replace(article, published=published)
         if len(article.text) > self.settings.max_article_chars:
@@ -160,6 +202,35 @@ class Extractor(Generic[R]):
                 f"{self.settings.max_article_chars:,} (settings.max_article_chars)",
             )
         return article
+
+    def plan_prompts(self, article: Article) -> list[PlannedPrompt]:
+        """The messages of every part of `article` (checked already): the whole text, or each
+        chunk of a long one. `aextract` asks the model with these, `plan_requests` plans them."""
+        settings = self.settings
+        chunks = chunk_text(article.text, max_chars=settings.chunk_chars, overlap=settings.chunk_overlap)
+        if len(chunks) == 1:
+            messages = self.prompts.messages(article.text, published=article.published)
+            return [PlannedPrompt(1, 1, 0, len(article.text), messages)]
+        plan = []
+        for chunk in chunks:
+            part = (chunk.index + 1, len(chunks))
+            messages = self.prompts.messages(chunk.text, published=article.published, part=part)
+            plan.append(PlannedPrompt(part[0], part[1], chunk.start, chunk.end, messages))
+        return plan
+
+    def plan_requests(
+        self, text: str | Article, *, published: date | None = None, id: str | None = None, source: str | None = None
+    ) -> list[PlannedRequest]:
+        """The first request `aextract` sends for each part of the article (one per chunk), unsent.
+
+        The same chunking and messages as `aextract`, and the body `ModelClient.fill` sends
+        first for them (`llm_extract.model.client.first_request`): the task's response model
+        in the settings' call mode, model and temperature. No network, in any mode.
+        Raises `InputError` for an article `aextract` would refuse.
+        """
+        article = self.article(text, published=published, id=id, source=source)
+        model = self.task.response_model
+        return [PlannedRequest(p, first_request(self.settings, model, p.messages)) for p in self.plan_prompts(article)]
 
     async def aextract(
         self,
@@ -177,25 +248,24 @@ class Extractor(Generic[R]):
         Raises `InputError`, `ReplayError` or a `ModelCallError` child naming the article.
         """
         article = self.article(text, published=published, id=id, source=source)
+        plan = self.plan_prompts(article)  # the planner's prompts: those `plan_requests` plans
         if self.store is not None:
             self.store.register(sha256=article.sha256, id=article.id, source=article.source)
         settings = self.settings
-        chunks = chunk_text(article.text, max_chars=settings.chunk_chars, overlap=settings.chunk_overlap)
         client = self._client()
         started = time.perf_counter()
         sink = calls if calls is not None else []
         try:
-            if len(chunks) == 1:
-                messages = self.prompts.messages(article.text, published=article.published)
+            if len(plan) == 1:
                 mentions, stats = await client.fill(
                     response_model=self.task.response_model,
-                    messages=messages,
+                    messages=plan[0].messages,
                     article=article,
                     prompt_version=self.prompts.version,
                     log=sink,
                 )
             else:
-                mentions, stats = await self._fill_chunks(client, article, chunks, sink)
+                mentions, stats = await self._fill_chunks(client, article, plan, sink)
         finally:
             if self.store is not None:  # its name was only needed for messages during the calls
                 self.store.forget(article.sha256)
@@ -226,36 +296,36 @@ class Extractor(Generic[R]):
             article=article,
             info=info,
             run=run,
-            chunks=len(chunks),
+            chunks=len(plan),
             fuzzy_threshold=settings.fuzzy_threshold,
             keep_ungrounded=settings.keep_ungrounded,
             options=self.task.option_values,
+            settings={"min_confidence": settings.min_confidence},
         )
         result: R = self.task.build(mentions, context)
         return result
 
     async def _fill_chunks(
-        self, client: ModelClient, article: Article, chunks: list[Chunk], sink: list[CallRecord]
+        self, client: ModelClient, article: Article, plan: list[PlannedPrompt], sink: list[CallRecord]
     ) -> tuple[Any, CallStats]:
         """Extract every chunk of a long article concurrently (within the call limit)."""
 
-        async def one(chunk: Chunk) -> tuple[Any, CallStats]:
-            messages = self.prompts.messages(chunk.text, published=article.published, part=(chunk.index + 1, len(chunks)))
+        async def one(part: PlannedPrompt) -> tuple[Any, CallStats]:
             try:
                 return await client.fill(
                     response_model=self.task.response_model,
-                    messages=messages,
+                    messages=part.messages,
                     article=article,
                     prompt_version=self.prompts.version,
                     log=sink,
                 )
             except ModelCallError as exc:
-                exc.args = (f"{exc} [chunk {chunk.index + 1} of {len(chunks)}, characters {chunk.start}–{chunk.end}]",)
+                exc.args = (f"{exc} [{part.where()}]",)
                 raise
 
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(one(chunk)) for chunk in chunks]
+                tasks = [group.create_task(one(part)) for part in plan]
         except* LLMExtractError as failed:  # one chunk failed: the article fails with its error
             raise failed.exceptions[0] from None
         parts = [task.result() for task in tasks]

@@ -9,20 +9,27 @@ counted apart:
   errors repeat the same HTTP request with backoff, below instructor, so they never become
   reask prompts. The openai client's own retries are off.
 
-Heavy imports (openai, instructor) happen when a `ModelClient` is created, never at
-import time, so `llm-extract --help` stays fast.
+The first request of a call is also known without sending it: `first_request` is the body
+`fill` sends first for some messages (instructor's own preparation of the same arguments),
+which the Batch API submits in place of a live call (`Extractor.plan_requests`).
+
+Heavy imports (openai, instructor) happen when a `ModelClient` is created (or a request is
+planned), never at import time, so `llm-extract --help` stays fast.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass, field
+import functools
 import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from llm_extract.core.results import CallRecord, Usage
 from llm_extract.errors import (
     LLMExtractError,
     ModelCallError,
@@ -31,7 +38,6 @@ from llm_extract.errors import (
     TransportError,
     ValidationFailedError,
 )
-from llm_extract.core.results import CallRecord, Usage
 from llm_extract.model.replay import ARTICLE_HEADER, RecordingTransport, ReplayStore, ReplayTransport, request_hash
 from llm_extract.model.retry import EmptyResponseError, transient_kind, transport_retrying
 
@@ -41,7 +47,7 @@ if TYPE_CHECKING:
     from llm_extract.core.articles import Article
     from llm_extract.settings import ExtractorSettings
 
-__all__ = ["CallStats", "ModelClient", "ResponseCache", "raw_output"]
+__all__ = ["CallStats", "ModelClient", "ResponseCache", "first_request", "instructor_kwargs", "raw_output"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -50,6 +56,7 @@ class ResponseCache(Protocol):
     """Earlier successful responses, by request hash (the SQLite calls log implements it)."""
 
     def cached_response(self, request_hash: str) -> dict[str, Any] | None: ...
+
 
 #: Placeholder key for replay mode (no request leaves the process) and keyless local servers.
 _NO_KEY = "no-key-needed"
@@ -103,6 +110,80 @@ def raw_output(completion: Any) -> str | None:
     return getattr(message, "content", None)
 
 
+# -- the request: what `fill` asks instructor for, and what instructor sends first --------------
+
+
+def instructor_mode(settings: ExtractorSettings) -> Any:
+    """Instructor's mode for the settings' call mode (`tools`, or `json`)."""
+    import instructor
+
+    return instructor.Mode.TOOLS if settings.call_mode == "tools" else instructor.Mode.JSON
+
+
+#: response model → the same model wrapped once as instructor's `ResponseSchema`
+_PREPARED: dict[type[BaseModel], type[BaseModel]] = {}
+
+
+def prepared_model(response_model: type[M]) -> type[M]:
+    """The response model wrapped once as instructor's `ResponseSchema`.
+
+    Given a plain pydantic class, instructor wraps it in a new class on every call, so its
+    (lru-cached) tool schema is generated again each time: the largest cost per article
+    by far. Wrapping once keeps the same tool name and schema, and the same validation.
+    """
+    prepared = _PREPARED.get(response_model)
+    if prepared is None:
+        import instructor
+
+        prepared = _PREPARED[response_model] = instructor.response_schema(response_model)
+    return prepared  # type: ignore[return-value]
+
+
+def instructor_kwargs(settings: ExtractorSettings, messages: list[dict[str, str]]) -> dict[str, Any]:
+    """The request arguments `fill` gives instructor (besides the response model and the
+    reask limit): a copy of the messages, the model, and the temperature when it is set."""
+    kwargs: dict[str, Any] = {"messages": [dict(m) for m in messages], "model": settings.model}
+    if settings.temperature is not None:
+        kwargs["temperature"] = settings.temperature
+    return kwargs
+
+
+def first_request(
+    settings: ExtractorSettings, response_model: type[BaseModel], messages: list[dict[str, str]]
+) -> dict[str, Any]:
+    """The JSON body of the first chat-completions request `ModelClient.fill` sends for `messages`.
+
+    Instructor's `handle_response_model` turns the arguments `fill` gives it
+    (`instructor_kwargs`, for the same wrapped response model and call mode) into the
+    request, as its patched `create` does before the first call: `tools` and `tool_choice`
+    in tools mode, `response_format` and the schema in the system prompt in json mode. The
+    body is that request as `fill` hashes it for the calls log and the response cache
+    (`_canonical_request`), its keys in the order the openai client writes them, so that
+    its compact JSON is the body the live path sends, byte for byte. Nothing is sent.
+    """
+    from instructor.processing import handle_response_model
+
+    _, kwargs = handle_response_model(
+        prepared_model(response_model), mode=instructor_mode(settings), **instructor_kwargs(settings, messages)
+    )
+    return _wire_order(_canonical_request(kwargs))
+
+
+@functools.cache
+def _wire_keys() -> dict[str, int]:
+    """The openai client's order of the body's keys: that of `chat.completions.create`'s parameters."""
+    import inspect
+
+    from openai.resources.chat.completions import AsyncCompletions
+
+    return {name: i for i, name in enumerate(inspect.signature(AsyncCompletions.create).parameters)}
+
+
+def _wire_order(body: dict[str, Any]) -> dict[str, Any]:
+    order = _wire_keys()
+    return dict(sorted(body.items(), key=lambda item: order.get(item[0], len(order))))
+
+
 class ModelClient:
     """An openai `AsyncOpenAI` client bound to one event loop, with replay/record wiring."""
 
@@ -141,26 +222,13 @@ class ModelClient:
             timeout=settings.timeout_s,
             http_client=self._http,
         )
-        self._instructor_mode = instructor.Mode.TOOLS if settings.call_mode == "tools" else instructor.Mode.JSON
+        self._instructor_mode = instructor_mode(settings)
         self._instructor = instructor
-        self._wrapped: dict[type[BaseModel], type[BaseModel]] = {}
         # model calls in flight on this loop (chunks of one article count separately)
         self._slots = asyncio.Semaphore(settings.concurrency)
 
     async def aclose(self) -> None:
         await self._openai.close()
-
-    def _prepared(self, response_model: type[M]) -> type[M]:
-        """The response model wrapped once as instructor's `ResponseSchema`.
-
-        Given a plain pydantic class, instructor wraps it in a new class on every call, so its
-        (lru-cached) tool schema is generated again each time: the largest cost per article
-        by far. Wrapping once keeps the same tool name and schema, and the same validation.
-        """
-        prepared = self._wrapped.get(response_model)
-        if prepared is None:
-            prepared = self._wrapped[response_model] = self._instructor.response_schema(response_model)
-        return prepared  # type: ignore[return-value]
 
     async def fill(
         self,
@@ -186,7 +254,7 @@ class ModelClient:
         create_completion = self._openai.chat.completions.create
 
         async def create(**kwargs: Any) -> Any:
-            import openai.types.chat as chat
+            from openai.types import chat
 
             stats.turns += 1
             turn = stats.turns
@@ -234,20 +302,17 @@ class ModelClient:
             stats.last_output = raw_output(completion)
             return completion
 
-        patched = self._instructor.patch(create=create, mode=self._instructor_mode)
-        response_model = self._prepared(response_model)
-        extra: dict[str, Any] = {}
-        if settings.temperature is not None:
-            extra["temperature"] = settings.temperature
+        # `create` is async, so instructor's patched one is a coroutine function (its stubs say otherwise)
+        patch: Callable[..., Callable[..., Awaitable[Any]]] = self._instructor.patch
+        patched = patch(create=create, mode=self._instructor_mode)
         started = time.perf_counter()
         try:
             async with self._slots:
-                result = await patched(
-                    response_model=response_model,
-                    messages=[dict(m) for m in messages],
+                # the same arguments as `first_request`'s, so the first request is the one planned
+                result: M = await patched(
+                    response_model=prepared_model(response_model),
                     max_retries=settings.max_reasks,
-                    model=settings.model,
-                    **extra,
+                    **instructor_kwargs(settings, messages),
                 )
         except InstructorRetryException as exc:
             stats.latency_s = time.perf_counter() - started
@@ -263,7 +328,6 @@ class ModelClient:
             ) from exc
         stats.latency_s = time.perf_counter() - started
         return result, stats
-
 
     def _record(
         self,

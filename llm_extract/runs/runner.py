@@ -1,10 +1,16 @@
-"""Batch extraction: many articles, bounded concurrency, resumable, nothing finished lost.
+"""Batch runs (`llm-extract run`): many articles, bounded concurrency, resumable, nothing finished lost.
+
+"Batch" here is a run over many articles, live or replayed; the provider's Batch API is
+`llm_extract.runs.batch_api`. Both write their results through the worker loop of this
+module (`process`), into the same outputs (`RunSink`):
 
 Articles are pulled lazily from an iterator by `concurrency` workers, so memory stays flat
 however large the batch. Each finished article is committed to the SQLite store
 (`OUTDIR/extract.db`, one transaction) and then appended to `OUTDIR/records.jsonl` (one
 whole line, flushed); each failure goes to the store and to `OUTDIR/errors.jsonl` with its
-reason. One article's failure never stops the batch.
+reason. One article's failure never stops the batch. How an item becomes a result is a
+`Worker`'s: `run_batch`'s extracts articles with the extractor; Batch API collect's extracts
+an article from its downloaded answers (`batch_api.collect.AnswerWorker`).
 
 Resume: run the same command again. Articles already in the store are skipped; a line torn
 by a kill is cut off; an article committed to the store but not yet written to
@@ -24,27 +30,35 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
 
 from llm_extract.core.articles import Article
+from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, Failure, Usage
 from llm_extract.errors import InputError, LLMExtractError, ModelCallError, StoreError
-from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, Failure
 from llm_extract.runs.outputs import ERRORS_FILE, RECORDS_FILE, STORE_FILE
 
 if TYPE_CHECKING:
     from llm_extract.core.pipeline import Extractor
+    from llm_extract.core.task import Task
     from llm_extract.runs.store import EventStore
 
 __all__ = [
-    "BatchSummary",
     "ERRORS_FILE",
-    "JsonlAppender",
     "RECORDS_FILE",
     "STORE_FILE",
+    "BatchSummary",
+    "Failed",
+    "JsonlAppender",
+    "RunSink",
+    "Skipped",
+    "Waiting",
+    "Worker",
     "cut_torn_line",
     "failure_of",
     "keys_in",
+    "list_price",
     "now_iso",
+    "process",
     "restore_records",
     "run_batch",
     "unexpected_failure",
@@ -52,11 +66,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 
 
 @dataclass
 class BatchSummary:
-    """Counts for a batch, and every failure with its reason."""
+    """Counts for a batch run (`run_batch`, or the articles of a Batch API collect), and every failure."""
 
     articles: int = 0
     extracted: int = 0
@@ -215,6 +230,212 @@ def unexpected_failure(item: Article, exc: Exception) -> Failure:
     return failure.model_copy(update={"kind": "unexpected"})
 
 
+class RunSink:
+    """Where a run's outcomes go: each result committed to the store first, then written as
+    one line of `records.jsonl`; each failure to the store and to `errors.jsonl`; all of
+    them counted in `summary`.
+
+    Opening it resumes what an earlier run left: `done` holds the articles with a result in
+    the store (and gets those committed since), and `records.jsonl` gets a torn last line
+    cut and every committed result it lacks (a kill between the two writes). `force=True`
+    starts `done` empty and rewrites `records.jsonl` from scratch. `errors.jsonl` lists this
+    run's failures only. `cost` prices the calls of a failed article (a result carries its
+    own cost). The store is opened, and closed, by the caller.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        out_dir: Path,
+        task: Task[Any, Any],
+        *,
+        cost: Callable[[list[CallRecord]], float | None],
+        force: bool = False,
+        summary: BatchSummary | None = None,
+    ) -> None:
+        self.store = store
+        self.task = task
+        self.summary = summary if summary is not None else BatchSummary()
+        self.records_path = Path(out_dir) / RECORDS_FILE
+        self._cost = cost
+        self.done: set[str] = set() if force else store.done_keys()
+        if not force:
+            restore_records(store, self.records_path, self.done)
+        self._records: JsonlAppender | None = JsonlAppender(self.records_path, truncate=force)
+        self._errors: JsonlAppender | None = None
+        try:
+            self._errors = JsonlAppender(Path(out_dir) / ERRORS_FILE, truncate=True)
+        except BaseException:
+            self.close()
+            raise
+        #: the articles being extracted into this sink now (by `process`)
+        self.extracting: set[str] = set()
+        #: results that replaced one already in the store (records.jsonl then holds both lines)
+        self.replaced = 0
+
+    def taken(self, key: str, *, redo: bool = False) -> bool:
+        """Whether the article is done (and not to be redone) or being extracted: skip it."""
+        return (key in self.done and not redo) or key in self.extracting
+
+    async def commit(self, result: ArticleResult, calls: list[CallRecord], article: Article) -> None:
+        """Store one result (in a thread: SQLite releases the GIL, the loop goes on), then its line."""
+        assert self._records is not None, "the sink is closed"
+        if article.sha256 in self.done:
+            self.replaced += 1
+        await asyncio.to_thread(self.store.add_result, result, calls=calls, extracted_at=now_iso(), text=article.text)
+        self._records.write_line(result.model_dump_json())  # committed first, then the JSONL line
+        self.done.add(article.sha256)
+        self.summary.add_result(result, self.task.counts(result))
+
+    def fail(self, failure: Failure, calls: list[CallRecord] | None = None) -> None:
+        """Record one failure (with the calls it made, logged and counted)."""
+        assert self._errors is not None, "the sink is closed"
+        calls = calls or []
+        self.summary.failures.append(failure)
+        self.summary.add_failed_calls(calls, self._cost)
+        self.store.add_failure(failure, calls=calls, at=now_iso())
+        self._errors.write(failure.model_dump(mode="json"))
+
+    def merge(self) -> None:
+        """Run the task's cross-article merge, if it has one (`summary.canonical_events`)."""
+        merge_hook = self.task.view("merge")
+        if merge_hook is not None:
+            self.summary.canonical_events = merge_hook(self.store)
+
+    def close(self) -> None:
+        """Close records.jsonl and errors.jsonl (idempotent); the store is its opener's to close."""
+        for appender in (self._records, self._errors):
+            if appender is not None:
+                appender.close()
+        self._records = self._errors = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An item the loop counts as skipped (done already) without looking at it."""
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An item not ready yet (counted as an article, neither extracted nor skipped)."""
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An item that failed before any extraction (an unreadable input, unanswered batch requests)."""
+
+    failure: Failure
+
+
+class Worker(Generic[T]):
+    """How the loop turns one item into a result. This one extracts articles with the
+    extractor (`run_batch`); Batch API collect's extracts an article from its batch answers."""
+
+    def __init__(self, extractor: Extractor[Any]) -> None:
+        self.extractor = extractor
+
+    def article(self, item: T) -> Article:
+        """The article the item is for (identity for `done`, failures and the stored text)."""
+        if not isinstance(item, Article):  # pragma: no cover (a subclass's items)
+            raise TypeError(f"{type(self).__name__} takes articles, not {type(item).__name__}")
+        return item
+
+    def redo(self, item: T) -> bool:
+        """Whether the item is extracted again although its article is done."""
+        return False
+
+    async def extract(self, item: T, calls: list[CallRecord]) -> ArticleResult:
+        """The item's result; one `CallRecord` per model call goes to `calls`, whatever happens."""
+        return await self.extractor.aextract(self.article(item), calls=calls)
+
+    def committed(self, item: T, result: ArticleResult, calls: list[CallRecord]) -> None:
+        """Called once the result is in the store and records.jsonl."""
+
+
+async def process(
+    items: Iterable[T | Skipped | Waiting | Failed],
+    worker: Worker[T],
+    sink: RunSink,
+    *,
+    concurrency: int,
+    on_done: Callable[[BatchSummary], None] | None = None,
+    max_cost_usd: float | None = None,
+) -> None:
+    """Run every item through `worker` into `sink`, `concurrency` at a time: the one worker loop.
+
+    Items are pulled lazily from one shared iterator, so each goes to exactly one worker.
+    An article already done (unless the worker redoes the item) or in flight is skipped, so
+    none is extracted twice. A result is committed to the store, then written to
+    records.jsonl; a failure (an `LLMExtractError`, or any other exception: a bug must not
+    stop the run or lose other results) is recorded with the calls it made.
+    `on_done` is called after each item; once the summary's cost reaches `max_cost_usd`,
+    no new item is started (those in flight finish).
+    """
+    iterator = iter(items)
+    summary = sink.summary
+
+    async def one(item: T | Skipped | Waiting | Failed) -> None:
+        summary.articles += 1
+        if isinstance(item, Failed):
+            sink.fail(item.failure)
+            return
+        if isinstance(item, Skipped):
+            summary.skipped += 1
+            return
+        if isinstance(item, Waiting):
+            return
+        article = worker.article(item)
+        key = article.sha256
+        if sink.taken(key, redo=worker.redo(item)):
+            summary.skipped += 1
+            return
+        sink.extracting.add(key)
+        calls: list[CallRecord] = []
+        try:
+            result = await worker.extract(item, calls)
+        except LLMExtractError as exc:
+            sink.fail(failure_of(article, exc), calls)
+        except Exception as exc:  # a bug must not stop the run or lose other results
+            log.exception("unexpected error on %s", article.source)
+            sink.fail(unexpected_failure(article, exc), calls)
+        else:
+            await sink.commit(result, calls, article)
+            worker.committed(item, result, calls)
+        finally:
+            sink.extracting.discard(key)
+
+    async def loop() -> None:
+        for item in iterator:  # shared iterator: each item goes to exactly one worker
+            await one(item)
+            if on_done is not None:
+                on_done(summary)
+            if max_cost_usd is not None and summary.cost_usd >= max_cost_usd:
+                if not summary.budget_stopped:
+                    log.warning(
+                        "estimated cost $%.4f reached --max-cost $%.4f: no new articles", summary.cost_usd, max_cost_usd
+                    )
+                summary.budget_stopped = True
+                return
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(max(concurrency, 1)):
+            group.create_task(loop())
+
+
+def list_price(extractor: Extractor[Any]) -> Callable[[list[CallRecord]], float | None]:
+    """What calls cost at the extractor's price table (None: the model is not priced)."""
+
+    def cost(calls: list[CallRecord]) -> float | None:
+        usage = Usage(
+            input_tokens=sum(c.input_tokens for c in calls),
+            output_tokens=sum(c.output_tokens for c in calls),
+            cached_input_tokens=sum(c.cached_input_tokens for c in calls),
+        )
+        return extractor.prices.cost(extractor.settings.model, usage)
+
+    return cost
+
+
 async def run_batch(
     extractor: Extractor[Any],
     items: Iterable[Article | InputError],
@@ -235,104 +456,36 @@ async def run_batch(
     from llm_extract.runs.store import EventStore
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = BatchSummary()
     task = extractor.task
     store = EventStore(out_dir / STORE_FILE, tables=task.tables, task=task.name)
     if store.task not in (None, task.name):
         store.close()
-        raise StoreError(f"{out_dir} holds results of the task {store.task!r}, not {task.name!r}: use another directory")
-    records_path = out_dir / RECORDS_FILE
+        raise StoreError(
+            f"{out_dir} holds results of the task {store.task!r}, not {task.name!r}: use another directory"
+        )
     borrowed_cache = extractor.cache is None
     if borrowed_cache:
         await extractor.aclose()  # a client made before has no cache: the next one will
         extractor.cache = store  # a rerun never pays twice for the same request
+    summary = BatchSummary()
+    sink: RunSink | None = None
     try:
         if extractor.prompts.system:
             store.save_prompt(extractor.prompts.version, extractor.prompts.system)
-        done = set() if force else store.done_keys()
-        if not force:
-            restore_records(store, records_path, done)
-        records = JsonlAppender(records_path, truncate=force)
-        errors = JsonlAppender(out_dir / ERRORS_FILE, truncate=True)
-        await _work(extractor, items, store, records, errors, summary, done, concurrency, max_cost_usd, on_done)
-        records.close()
-        errors.close()
-        merge_hook = task.view("merge")
-        if merge and merge_hook is not None:
-            summary.canonical_events = merge_hook(store)
+        sink = RunSink(store, out_dir, task, cost=list_price(extractor), force=force, summary=summary)
+        inputs = (Failed(failure_of(item, item)) if isinstance(item, InputError) else item for item in items)
+        await process(
+            inputs, Worker[Article](extractor), sink, concurrency=concurrency or extractor.settings.concurrency,
+            on_done=on_done, max_cost_usd=max_cost_usd,
+        )  # fmt: skip
+        sink.close()
+        if merge:
+            sink.merge()
     finally:
+        if sink is not None:
+            sink.close()
         await extractor.aclose()
         if borrowed_cache:
             extractor.cache = None
         store.close()
     return summary
-
-
-async def _work(
-    extractor: Extractor[Any],
-    items: Iterable[Article | InputError],
-    store: EventStore,
-    records: JsonlAppender,
-    errors: JsonlAppender,
-    summary: BatchSummary,
-    done: set[str],
-    concurrency: int | None,
-    max_cost_usd: float | None,
-    on_done: Callable[[BatchSummary], None] | None,
-) -> None:
-    iterator = iter(items)
-    in_flight: set[str] = set()
-    limit = concurrency or extractor.settings.concurrency
-
-    def cost_of(calls: list[CallRecord]) -> float | None:
-        from llm_extract.core.results import Usage
-
-        usage = Usage(
-            input_tokens=sum(c.input_tokens for c in calls),
-            output_tokens=sum(c.output_tokens for c in calls),
-            cached_input_tokens=sum(c.cached_input_tokens for c in calls),
-        )
-        return extractor.prices.cost(extractor.settings.model, usage)
-
-    def fail(item: Article | InputError, failure: Failure, calls: list[CallRecord]) -> None:
-        summary.failures.append(failure)
-        summary.add_failed_calls(calls, cost_of)
-        store.add_failure(failure, calls=calls, at=now_iso())
-        errors.write(failure.model_dump(mode="json"))
-
-    async def worker() -> None:
-        for item in iterator:  # shared iterator: each article goes to exactly one worker
-            summary.articles += 1
-            if isinstance(item, InputError):
-                fail(item, failure_of(item, item), [])
-            elif item.sha256 in done or item.sha256 in in_flight:
-                summary.skipped += 1
-            else:
-                in_flight.add(item.sha256)
-                calls: list[CallRecord] = []
-                try:
-                    result = await extractor.aextract(item, calls=calls)
-                except LLMExtractError as exc:
-                    fail(item, failure_of(item, exc), calls)
-                except Exception as exc:  # a bug must not stop the batch or lose other results
-                    log.exception("unexpected error on %s", item.source)
-                    fail(item, unexpected_failure(item, exc), calls)
-                else:
-                    # committed first (in a thread: SQLite releases the GIL, the loop goes on),
-                    await asyncio.to_thread(store.add_result, result, calls=calls, extracted_at=now_iso(), text=item.text)
-                    records.write_line(result.model_dump_json())  # then the JSONL line
-                    done.add(item.sha256)
-                    summary.add_result(result, extractor.task.counts(result))
-                finally:
-                    in_flight.discard(item.sha256)
-            if on_done is not None:
-                on_done(summary)
-            if max_cost_usd is not None and summary.cost_usd >= max_cost_usd:
-                if not summary.budget_stopped:
-                    log.warning("estimated cost $%.4f reached --max-cost $%.4f: no new articles", summary.cost_usd, max_cost_usd)
-                summary.budget_stopped = True
-                return
-
-    async with asyncio.TaskGroup() as group:
-        for _ in range(limit):
-            group.create_task(worker())

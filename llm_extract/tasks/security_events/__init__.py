@@ -26,7 +26,14 @@ __all__ = ["TASK", "SecurityEventsViews", "security_events_task"]
 def _build(mentions: ArticleMentions, context: BuildContext) -> ArticleExtraction:
     from .build import BuildOptions, build_extraction
 
-    options = BuildOptions(fuzzy_threshold=context.fuzzy_threshold, keep_ungrounded=context.keep_ungrounded)
+    from .leakage import load_example
+
+    options = BuildOptions(
+        fuzzy_threshold=context.fuzzy_threshold,
+        keep_ungrounded=context.keep_ungrounded,
+        min_confidence=context.settings.get("min_confidence"),
+        example=load_example(builtin_prompt_dir("security_events")),
+    )
     return build_extraction(mentions, context.article, context.info, context.run, options=options, chunks=context.chunks)
 
 

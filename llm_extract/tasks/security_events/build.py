@@ -1,41 +1,43 @@
-"""The built-in task's post-processing: ground → normalise → merge, for one article.
+"""The built-in task's post-processing: ground → find values → check → normalise → merge.
 
 What the model filled (`ArticleMentions`, values as written) becomes records
 (`ArticleExtraction`) by deterministic code only:
 
 1. **ground**: each record's `evidence` is located in the article (`grounding.Grounder`);
    a record whose evidence is not there is rejected with the reason (or kept, flagged
-   `ungrounded`, with `keep_ungrounded`). A seizure whose quantity or drug does not appear
-   in its evidence passage is flagged.
-2. **normalise**: parties → ISO3, drugs → canonical name and UNODC group (the seizure's
-   country decides Iran's "crack"), quantities → kg / litres / counts, dates → ISO at their
-   precision against the publication date (the caller's, else the article's dateline, else
-   the model's reading of it, flagged).
-3. **merge**: the same event listed twice (e.g. once per chunk of a long article) becomes one
-   record with every evidence span; further sentences of the article that mention the same
-   seizure (same quantity and drug) are added to its spans.
-
-Merge rules (deterministic, within one article):
-- seizures: same set of drugs (canonical name, else as written), each item's quantity equal
-  within 1 % (in kg for masses, else the number in the same unit kind), and compatible
-  dates (equal, or one unknown);
-- agreements: overlapping evidence spans, or the same countries (else party names), instrument
-  type, status, background flag, compatible dates and the same evidence text.
+   `ungrounded`, with `keep_ungrounded`); one copied from the prompt's example is rejected
+   (`leakage`).
+2. **find every value** in the text (`values.ValueFinder`): the evidence sentence, then
+   the sentences around it, then the whole article; each record keeps a span per value.
+3. **check** (`checks`): the unit the number is written with, the status against intent
+   and talk words, names the article never gives, the publication date given as the
+   event's date; then a **confidence** (`confidence`), and `min_confidence` moves doubtful
+   records to `rejected`.
+4. **normalise**: parties → ISO3, the seizure's place → country, region, coordinates and
+   precision (`places`), drugs → canonical name and UNODC group, quantities → kg / litres /
+   counts, dates → ISO at their precision and a start–end range (periods included), and
+   totals over a period marked (`totals`).
+5. **merge** the same event listed twice (`dedupe`).
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from llm_extract.core.articles import Article
-from llm_extract.core.chunking import sentence_boundaries
-from llm_extract.core.grounding import Grounder, Span, contains_value, normalize_text
-from llm_extract.tasks.security_events.normalize import (
+from llm_extract.core.grounding import Grounder, Span
+from llm_extract.core.results import ArticleInfo, RunMeta
+
+from .checks import status_flags, unit_flags
+from .confidence import confidence
+from .dates import DateValue, publication_date_flags, resolve
+from .dedupe import QUANTITY_TOLERANCE, dedupe, more_mentions, same_agreement, same_seizure, union_spans
+from .leakage import REASON as LEAK_REASON
+from .leakage import Example
+from .normalize import (
     PartialDate,
     country_code,
+    country_names,
     country_of_place,
     drug,
     published_date,
@@ -44,24 +46,34 @@ from llm_extract.tasks.security_events.normalize import (
     to_litres,
     unit_kind,
 )
-from llm_extract.core.results import ArticleInfo, RunMeta
-from llm_extract.tasks.security_events.records import AgreementRecord, ArticleExtraction, DrugItemRecord, PartyRecord, RejectedRecord, SeizureRecord
-from llm_extract.tasks.security_events.schema import AgreementMention, ArticleMentions, PartyKind, SeizureMention
+from .places import ArticlePlaces
+from .records import (
+    AgreementRecord,
+    ArticleExtraction,
+    DrugItemRecord,
+    PartyRecord,
+    RejectedRecord,
+    SeizureRecord,
+    ValueSpan,
+)
+from .schema import AgreementMention, ArticleMentions, PartyKind, SeizureMention
+from .totals import total_reason
+from .values import ValueFinder
 
 __all__ = ["BuildOptions", "build_extraction", "combine_chunks"]
-
-QUANTITY_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """Post-processing options (from `ExtractorSettings`)."""
+    """Post-processing options (from `ExtractorSettings` and the task)."""
 
     fuzzy_threshold: float = 0.8
     keep_ungrounded: bool = False
+    min_confidence: float | None = None
+    example: Example = field(default_factory=Example)
 
 
-def combine_chunks(parts: Sequence[ArticleMentions]) -> ArticleMentions:
+def combine_chunks(parts: list[ArticleMentions]) -> ArticleMentions:
     """One `ArticleMentions` from the answers for each chunk (duplicates merge later)."""
     if len(parts) == 1:
         return parts[0]
@@ -73,8 +85,8 @@ def combine_chunks(parts: Sequence[ArticleMentions]) -> ArticleMentions:
     )
 
 
-# -- the anchor of relative dates -------------------------------------------------------
 def _anchor(article: Article, mentions: ArticleMentions) -> tuple[PartialDate | None, str | None]:
+    """The anchor of relative dates: the caller's date, the dateline's, or the model's reading."""
     if article.published is not None:
         return PartialDate.of(article.published), "caller"
     header = published_date(article.text)
@@ -87,26 +99,6 @@ def _anchor(article: Article, mentions: ArticleMentions) -> tuple[PartialDate | 
     return None, None
 
 
-@dataclass
-class _DateValue:
-    iso: str | None = None
-    precision: str | None = None
-    flags: tuple[str, ...] = ()
-
-
-def _date(written: str | None, anchor: PartialDate | None, anchor_source: str | None) -> _DateValue:
-    if not written:
-        return _DateValue()
-    resolved = resolve_date(written, anchor)
-    if resolved is None:
-        return _DateValue(flags=("date_unresolved",))
-    flags: tuple[str, ...] = ()
-    if anchor_source == "model" and resolve_date(written, None) is None:
-        flags = ("date_relative_to_model_published",)
-    return _DateValue(resolved.iso(), resolved.precision, flags)
-
-
-# -- normalising one record ----------------------------------------------------------------
 def _party(name: str, kind: PartyKind) -> PartyRecord:
     iso3 = None
     if kind is not PartyKind.organisation:
@@ -114,23 +106,173 @@ def _party(name: str, kind: PartyKind) -> PartyRecord:
     return PartyRecord(name=name, kind=kind, iso3=iso3)
 
 
-def _number_text(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(value)
+def _presence(field_name: str, value: str, span: ValueSpan) -> list[str]:
+    """`<field>_not_in_article` when the value is nowhere in the article.
+
+    A value the article gives elsewhere is not doubted (its span says where it is), with
+    one exception: a quantity neither in the evidence nor the sentences around it
+    (`quantity_not_in_evidence`) suggests the evidence belongs to another seizure.
+    """
+    if span.where == "missing":
+        return [f"{field_name}_not_in_article:{value}"]
+    if span.where == "article" and field_name == "quantity":
+        return [f"{field_name}_not_in_evidence:{value}"]
+    return []
 
 
-def _seizure_country(m: SeizureMention) -> str | None:
-    for text in (m.place, m.seizing_agency, m.destination):
-        if text:
-            code = country_code(text) or country_of_place(text)
-            if code:
-                return code
-    return None
+def _grounding(span: Span | None) -> str:
+    return span.status if span is not None else "ungrounded"
 
 
-def _items(m: SeizureMention, country: str | None, passage: str) -> tuple[list[DrugItemRecord], list[str]]:
-    items: list[DrugItemRecord] = []
-    flags: list[str] = []
-    for item in m.items:
+def _rejection(kind: str, mention: AgreementMention | SeizureMention, reason: str) -> RejectedRecord:
+    return RejectedRecord(kind=kind, reason=reason, record=mention.model_dump(mode="json"))  # type: ignore[arg-type]
+
+
+_UNGROUNDED = "evidence not found in the article (not verbatim, and no close match)"
+
+
+class _Builder:
+    """Builds the records of one article (one instance per article)."""
+
+    def __init__(self, mentions: ArticleMentions, article: Article, options: BuildOptions) -> None:
+        self.mentions, self.article, self.options = mentions, article, options
+        self.text = article.text
+        self.grounder = Grounder(self.text)
+        self.finder = ValueFinder(self.text)
+        self.anchor, self.anchor_source = _anchor(article, mentions)
+        self.rejected: list[RejectedRecord] = []
+        named = [p.iso3 for a in mentions.agreements for p in (_party(q.name, q.kind) for q in a.parties) if p.iso3]
+        self.places = ArticlePlaces(self.text, named_countries=list(dict.fromkeys(named)))
+
+    def _ground(self, kind: str, m: AgreementMention | SeizureMention) -> tuple[bool, Span | None]:
+        """(keep, span): the evidence located; a leak or an ungrounded record is rejected."""
+        span = self.grounder.locate(m.evidence, threshold=self.options.fuzzy_threshold)
+        if span is None and self.options.example.evidence_leaked(m.evidence, self.text):
+            self.rejected.append(_rejection(kind, m, LEAK_REASON))
+            return False, None
+        if span is None:
+            self.rejected.append(_rejection(kind, m, _UNGROUNDED))
+            return self.options.keep_ungrounded, None
+        return True, span
+
+    def _date(self, written: str | None, country: str | None, span: Span | None) -> tuple[DateValue, ValueSpan | None]:
+        when = resolve(written, self.anchor, self.anchor_source, country=country)
+        if not written:
+            return when, None
+        found = self.finder.span("date", written, self.finder.find_words([written], span))
+        return when, found
+
+    # -- agreements --------------------------------------------------------------------
+    def agreement(self, m: AgreementMention) -> AgreementRecord | None:
+        keep, span = self._ground("agreement", m)
+        if not keep:
+            return None
+        parties = [_party(p.name, p.kind) for p in m.parties]
+        spans: list[ValueSpan] = []
+        flags: list[str] = []
+        for i, p in enumerate(parties):
+            needles = [p.name, *(country_names(p.iso3) if p.iso3 else ())]
+            found = self.finder.find_words(needles, span) or (
+                None if p.iso3 else self.finder.find_agency(p.name, span)
+            )
+            spans.append(self.finder.span(f"party[{i}]", p.name, found))
+        if self.options.example.agreement_leaked(m, parties_in_article=any(s.where != "missing" for s in spans)):
+            self.rejected.append(_rejection("agreement", m, LEAK_REASON))
+            return None
+        flags += [f for s in spans if s.where == "missing" for f in [f"party_not_in_article:{s.value}"]]
+        for i, o in enumerate(m.officials):
+            found_official = self.finder.span(f"official[{i}]", o.name, self.finder.find_person(o.name, span))
+            spans.append(found_official)
+            flags += [f"official_not_in_article:{o.name}"] if found_official.where == "missing" else []
+        if m.place:
+            place_span = self.finder.span("place", m.place, self.finder.find_words([m.place], span))
+            spans.append(place_span)
+            flags += _presence("place", m.place, place_span)
+        countries = sorted({p.iso3 for p in parties if p.iso3})
+        when, date_span = self._date(m.date, countries[0] if len(countries) == 1 else None, span)
+        if date_span is not None:
+            spans.append(date_span)
+            flags += _presence("date", m.date or "", date_span)
+        evidence = self.text[span.start : span.end] if span else m.evidence
+        flags += list(when.flags) + status_flags(m.status.value, evidence)
+        flags += publication_date_flags(when, self.anchor, evidence)
+        flags += [] if span else ["ungrounded"]
+        return AgreementRecord(
+            **{**m.model_dump(), "parties": [p.model_dump() for p in parties]},
+            id="",
+            countries=countries,
+            spans=[span] if span else [],
+            grounding=_grounding(span),  # type: ignore[arg-type]
+            **when.fields(),
+            flags=sorted(set(flags)),
+            value_spans=spans,
+            confidence=confidence(_grounding(span), span.score if span else 0.0, flags),
+        )
+
+    # -- seizures ----------------------------------------------------------------------
+    def seizure(self, m: SeizureMention) -> SeizureRecord | None:
+        keep, span = self._ground("seizure", m)
+        if not keep:
+            return None
+        evidence = self.text[span.start : span.end] if span else m.evidence
+        where = self.places.resolve(
+            place=m.place, agency=m.seizing_agency, evidence=evidence, origin=m.origin, destination=m.destination
+        )
+        spans: list[ValueSpan] = []
+        flags: list[str] = []
+        items: list[DrugItemRecord] = []
+        quantity_in_article = False
+        for i, item in enumerate(m.items):
+            record, item_spans, item_flags = self._item(i, item, where.country, span)
+            items.append(record)
+            spans += item_spans
+            flags += item_flags
+            quantity_in_article |= any(s.field == f"quantity[{i}]" and s.where != "missing" for s in item_spans)
+        if self.options.example.seizure_leaked(m, quantity_in_article):
+            self.rejected.append(_rejection("seizure", m, LEAK_REASON))
+            return None
+        for name, value in (("place", m.place), ("agency", m.seizing_agency)):
+            if value:
+                finder = self.finder.find_agency if name == "agency" else (lambda v, s: self.finder.find_words([v], s))
+                found = self.finder.span(name, value, finder(value, span))
+                spans.append(found)
+                flags += _presence(name, value, found)
+        when, date_span = self._date(m.date, where.country, span)
+        if date_span is not None:
+            spans.append(date_span)
+            flags += _presence("date", m.date or "", date_span)
+        reason = total_reason(is_total=m.is_total, evidence=evidence, date_is_period=when.is_period)
+        total_kg, total_flags = _total_kg(items)
+        flags += list(when.flags) + total_flags + publication_date_flags(when, self.anchor, evidence)
+        flags += (["place_ambiguous"] if where.ambiguous else []) + ([] if span else ["ungrounded"])
+        flags += ["country_from_dateline"] if where.source == "dateline" else []
+        return SeizureRecord(
+            **{**m.model_dump(), "items": [i.model_dump() for i in items], "is_total": reason is not None},
+            id="",
+            country=where.country,
+            country_source=where.source,
+            region=where.region,
+            region_name=where.region_name,
+            lat=where.lat,
+            lon=where.lon,
+            geo_precision=where.precision,
+            place_ambiguous=where.ambiguous,
+            total_kg=total_kg,
+            total_reason=reason,
+            spans=[span] if span else [],
+            grounding=_grounding(span),  # type: ignore[arg-type]
+            **when.fields(),
+            flags=sorted(set(flags)),
+            value_spans=spans,
+            confidence=confidence(_grounding(span), span.score if span else 0.0, flags),
+        )
+
+    def _item(
+        self, i: int, item: object, country: str | None, span: Span | None
+    ) -> tuple[DrugItemRecord, list[ValueSpan], list[str]]:
+        from .schema import DrugItem
+
+        assert isinstance(item, DrugItem)
         found = drug(item.drug, country)
         kind = unit_kind(item.unit) if item.unit else "unknown"
         value = item.quantity
@@ -144,18 +286,95 @@ def _items(m: SeizureMention, country: str | None, passage: str) -> tuple[list[D
             litres=to_litres(value, item.unit) if value is not None and item.unit and kind == "volume" else None,
             count=value if value is not None and kind == "count" else None,
         )
-        items.append(record)
+        flags: list[str] = []
+        spans: list[ValueSpan] = []
         if found is None:
             flags.append(f"drug_unrecognised:{item.drug}")
         elif found.ambiguous:
             flags.append(f"drug_ambiguous:{item.drug}")
         if value is not None and item.unit and kind == "unknown":
             flags.append(f"unit_unrecognised:{item.unit}")
-        if passage and value is not None and not contains_value(passage, _number_text(value)):
-            flags.append(f"quantity_not_in_evidence:{_number_text(value)}")
-        if passage and not contains_value(passage, item.drug):
-            flags.append(f"drug_not_in_evidence:{item.drug}")
-    return items, flags
+        if value is not None:
+            best, close = self.finder.find_quantity(value, span)
+            number = f"{value:g}"
+            quantity = self.finder.span(f"quantity[{i}]", f"{number} {item.unit or ''}".strip(), best)
+            spans.append(quantity)
+            flags += _presence("quantity", number, quantity)
+            flags += unit_flags(value, item.unit, [u for _, u in close])
+        drug_span = self.finder.span(f"drug[{i}]", item.drug, self.finder.find_words(_drug_words(item.drug, found), span))
+        spans.append(drug_span)
+        flags += _presence("drug", item.drug, drug_span)
+        return record, spans, flags
+
+    # -- the article -------------------------------------------------------------------
+    def build(self, info: ArticleInfo, run: RunMeta, chunks: int) -> ArticleExtraction:
+        agreements = [r for m in self.mentions.agreements if (r := self.agreement(m)) is not None]
+        seizures = [r for m in self.mentions.seizures if (r := self.seizure(m)) is not None]
+        agreements = dedupe(agreements, same_agreement)
+        seizures = dedupe(seizures, same_seizure)
+        for seizure in seizures:
+            if seizure.spans and not seizure.is_total:  # an ungrounded record kept on request borrows no span
+                seizure.spans = union_spans(seizure.spans, more_mentions(seizure, self.text, self.finder.sentence_starts))
+        agreements = self._confident(agreements, "agreement")
+        seizures = self._confident(seizures, "seizure")
+        agreements.sort(key=_position)
+        seizures.sort(key=_position)
+        for n, a in enumerate(agreements, 1):
+            a.id = f"a{n}"
+        for n, s in enumerate(seizures, 1):
+            s.id = f"s{n}"
+        return ArticleExtraction(
+            article=info,
+            run=run,
+            title=self.mentions.title,
+            published_as_written=self.mentions.published,
+            published_iso=self.anchor.iso() if self.anchor else None,
+            published_source=self.anchor_source,  # type: ignore[arg-type]
+            chunks=chunks,
+            agreements=agreements,
+            seizures=seizures,
+            rejected=self.rejected,
+        )
+
+    def _confident(self, records: list, kind: str) -> list:  # type: ignore[type-arg]
+        """Records at or above `min_confidence`; the others go to `rejected` with their flags."""
+        floor = self.options.min_confidence
+        if floor is None:
+            return records
+        kept = []
+        for r in records:
+            if r.confidence >= floor:
+                kept.append(r)
+                continue
+            why = "; ".join(r.flags) or "weak grounding"
+            self.rejected.append(
+                RejectedRecord(
+                    kind=kind,  # type: ignore[arg-type]
+                    reason=f"confidence {r.confidence:.2f} below the minimum {floor:.2f}: {why}",
+                    record=r.model_dump(mode="json"),
+                )
+            )
+        return kept
+
+
+def _drug_words(written: str, found: object) -> list[str]:
+    """The drug as written, its canonical name and synonyms, and generic words for 'drugs'."""
+    from .values import GENERIC_DRUG_WORDS
+
+    words = [written]
+    name = getattr(getattr(found, "name", None), "value", None)
+    if name:
+        words += [name.replace("_", " "), *_synonyms(name)]
+    if name in (None, "unspecified"):
+        words += list(GENERIC_DRUG_WORDS)
+    return words
+
+
+def _synonyms(name: str) -> tuple[str, ...]:
+    """Every word the synonym table maps to the canonical drug `name` ("shabu", "ice", ...)."""
+    from .aliases.drugs import SYNONYMS
+
+    return tuple(word for word, canonical in SYNONYMS.items() if canonical == name)
 
 
 def _total_kg(items: list[DrugItemRecord]) -> tuple[float | None, list[str]]:
@@ -174,129 +393,10 @@ def _total_kg(items: list[DrugItemRecord]) -> tuple[float | None, list[str]]:
     return round(sum(i.kg for i in masses), 6), []  # type: ignore[misc]
 
 
-def _grounding(span: Span | None) -> str:
-    return span.status if span is not None else "ungrounded"
+def _position(record: AgreementRecord | SeizureRecord) -> int:
+    return record.spans[0].start if record.spans else 1 << 62
 
 
-# -- merging -------------------------------------------------------------------------------
-def _dates_compatible(a: str | None, b: str | None) -> bool:
-    return a is None or b is None or a.startswith(b) or b.startswith(a)
-
-
-def _close(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return math.isclose(a, b, rel_tol=QUANTITY_TOLERANCE)
-
-
-def _item_key(item: DrugItemRecord) -> str:
-    return item.drug_name if item.drug_name and item.drug_name != "unspecified" else item.drug.casefold()
-
-
-def _same_seizure(a: SeizureRecord, b: SeizureRecord) -> bool:
-    if not a.spans or not b.spans:
-        return False  # an ungrounded record kept on request stays apart, flagged
-    # (one sentence may report two seizures: a shared span alone never merges them)
-    if sorted(map(_item_key, a.items)) != sorted(map(_item_key, b.items)):
-        return False
-    by_drug = {_item_key(i): i for i in b.items}
-    for item in a.items:
-        other = by_drug[_item_key(item)]
-        if item.kg is not None or other.kg is not None:
-            if not _close(item.kg, other.kg):
-                return False
-        elif item.unit_kind != other.unit_kind or not _close(item.quantity, other.quantity):
-            return False
-    return _dates_compatible(a.date_iso, b.date_iso)
-
-
-def _same_agreement(a: AgreementRecord, b: AgreementRecord) -> bool:
-    if not a.spans or not b.spans:
-        return False
-    who_a = a.countries or sorted(p.name.casefold() for p in a.parties)
-    who_b = b.countries or sorted(p.name.casefold() for p in b.parties)
-    if who_a != who_b or a.instrument_type != b.instrument_type:
-        return False  # one sentence may name two agreements: a shared span alone never merges them
-    if _spans_overlap(a.spans, b.spans):
-        return True
-    return (
-        a.status == b.status
-        and a.is_background == b.is_background
-        and _dates_compatible(a.date_iso, b.date_iso)
-        and normalize_text(a.evidence) == normalize_text(b.evidence)
-    )
-
-
-def _spans_overlap(a: Iterable[Span], b: Iterable[Span]) -> bool:
-    return any(x.start < y.end and y.start < x.end for x in a for y in b)
-
-
-def _union_spans(first: list[Span], second: Iterable[Span]) -> list[Span]:
-    spans = list(first)
-    for span in second:
-        if not _spans_overlap(spans, [span]):
-            spans.append(span)
-    return spans[:1] + sorted(spans[1:], key=lambda s: s.start)
-
-
-def _merge_into(keep: SeizureRecord | AgreementRecord, other: SeizureRecord | AgreementRecord) -> None:
-    keep.spans = _union_spans(keep.spans, other.spans)
-    keep.flags = sorted(set(keep.flags) | set(other.flags))
-    for name in type(keep).model_fields:
-        if getattr(keep, name) in (None, [], "") and getattr(other, name) not in (None, [], ""):
-            setattr(keep, name, getattr(other, name))
-
-
-def _dedupe(records: list, same) -> list:  # type: ignore[no-untyped-def]
-    kept: list = []
-    for record in records:
-        for existing in kept:
-            if same(existing, record):
-                _merge_into(existing, record)
-                break
-        else:
-            kept.append(record)
-    return kept
-
-
-# -- further mentions of a seizure -------------------------------------------------------
-def _number_pattern(value: float) -> re.Pattern[str] | None:
-    if not float(value).is_integer() or value < 100:
-        return None  # small numbers ("two men") are too common to mean the same seizure
-    digits = str(int(value))
-    groups = []
-    head = len(digits) % 3 or 3
-    groups.append(digits[:head])
-    groups.extend(digits[i : i + 3] for i in range(head, len(digits), 3))
-    return re.compile(r"(?<![\d.,])" + r"[,.\u00a0\u202f ]?".join(groups) + r"(?![\d])")
-
-
-def _sentence_at(text: str, starts: list[int], position: int) -> tuple[int, int]:
-    from bisect import bisect_right
-
-    i = bisect_right(starts, position) - 1
-    start = starts[i] if i >= 0 else 0
-    end = starts[i + 1] if i + 1 < len(starts) else len(text)
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _more_mentions(record: SeizureRecord, text: str, starts: list[int]) -> list[Span]:
-    found: list[Span] = []
-    for item in record.items:
-        pattern = _number_pattern(item.quantity) if item.quantity is not None else None
-        if pattern is None:
-            continue
-        for match in pattern.finditer(text):
-            start, end = _sentence_at(text, starts, match.start())
-            sentence = text[start:end]
-            if contains_value(sentence, item.drug) or (item.drug_name and contains_value(sentence, item.drug_name)):
-                found.append(Span(start=start, end=end, status="exact", score=1.0))
-    return found
-
-
-# -- the build -------------------------------------------------------------------------------
 def build_extraction(
     mentions: ArticleMentions,
     article: Article,
@@ -306,96 +406,6 @@ def build_extraction(
     options: BuildOptions = BuildOptions(),
     chunks: int = 1,
 ) -> ArticleExtraction:
-    """Ground, normalise and merge what the model filled for one article."""
-    text = article.text
-    grounder = Grounder(text)
-    anchor, anchor_source = _anchor(article, mentions)
-    rejected: list[RejectedRecord] = []
+    """Ground, find, check, normalise and merge what the model filled for one article."""
+    return _Builder(mentions, article, options).build(info, run, chunks)
 
-    agreements: list[AgreementRecord] = []
-    for m in mentions.agreements:
-        span = grounder.locate(m.evidence, threshold=options.fuzzy_threshold)
-        if span is None:
-            rejected.append(_rejection("agreement", m))
-            if not options.keep_ungrounded:
-                continue
-        parties = [_party(p.name, p.kind) for p in m.parties]
-        when = _date(m.date, anchor, anchor_source)
-        flags = list(when.flags) + ([] if span else ["ungrounded"])
-        agreements.append(
-            AgreementRecord(
-                **{**m.model_dump(), "parties": [p.model_dump() for p in parties]},
-                id="",
-                countries=sorted({p.iso3 for p in parties if p.iso3}),
-                spans=[span] if span else [],
-                grounding=_grounding(span),
-                date_iso=when.iso,
-                date_precision=when.precision,  # type: ignore[arg-type]
-                flags=flags,
-            )
-        )
-
-    seizures: list[SeizureRecord] = []
-    for s in mentions.seizures:
-        span = grounder.locate(s.evidence, threshold=options.fuzzy_threshold)
-        if span is None:
-            rejected.append(_rejection("seizure", s))
-            if not options.keep_ungrounded:
-                continue
-        country = _seizure_country(s)
-        passage = text[span.start : span.end] if span else ""
-        items, item_flags = _items(s, country, passage)
-        when = _date(s.date, anchor, anchor_source)
-        total_kg, total_flags = _total_kg(items)
-        seizures.append(
-            SeizureRecord(
-                **{**s.model_dump(), "items": [i.model_dump() for i in items]},
-                id="",
-                country=country,
-                total_kg=total_kg,
-                spans=[span] if span else [],
-                grounding=_grounding(span),
-                date_iso=when.iso,
-                date_precision=when.precision,  # type: ignore[arg-type]
-                flags=sorted(
-                    set(item_flags) | set(when.flags) | set(total_flags) | (set() if span else {"ungrounded"})
-                ),
-            )
-        )
-
-    agreements = _dedupe(agreements, _same_agreement)
-    seizures = _dedupe(seizures, _same_seizure)
-    starts = [0, *sentence_boundaries(text)]
-    for seizure in seizures:
-        if seizure.spans:  # an ungrounded record kept on request gets no borrowed span
-            seizure.spans = _union_spans(seizure.spans, _more_mentions(seizure, text, starts))
-    agreements.sort(key=_position)
-    seizures.sort(key=_position)
-    for i, a in enumerate(agreements, 1):
-        a.id = f"a{i}"
-    for i, s in enumerate(seizures, 1):
-        s.id = f"s{i}"
-    return ArticleExtraction(
-        article=info,
-        run=run,
-        title=mentions.title,
-        published_as_written=mentions.published,
-        published_iso=anchor.iso() if anchor else None,
-        published_source=anchor_source,  # type: ignore[arg-type]
-        chunks=chunks,
-        agreements=agreements,
-        seizures=seizures,
-        rejected=rejected,
-    )
-
-
-def _position(record: AgreementRecord | SeizureRecord) -> int:
-    return record.spans[0].start if record.spans else 1 << 62
-
-
-def _rejection(kind: str, mention: AgreementMention | SeizureMention) -> RejectedRecord:
-    return RejectedRecord(
-        kind=kind,  # type: ignore[arg-type]
-        reason="evidence not found in the article (not verbatim, and no close match)",
-        record=mention.model_dump(mode="json"),
-    )

@@ -38,6 +38,7 @@ __all__ = [
     "PartyRecord",
     "RejectedRecord",
     "SeizureRecord",
+    "ValueSpan",
     # the generic result types, re-exported for the task's users
     "ArticleInfo",
     "ArticleResult",
@@ -48,7 +49,22 @@ __all__ = [
 ]
 
 Grounding = Literal["exact", "normalized", "fuzzy", "ungrounded"]
-DatePrecision = Literal["year", "month", "week", "day"]
+DatePrecision = Literal["year", "half", "quarter", "month", "week", "day", "range"]
+GeoPrecision = Literal["point", "region", "country"]
+
+
+class ValueSpan(BaseModel):
+    """Where the article says one value of a record (a field as the model wrote it).
+
+    `where`: `evidence` (in the record's own sentence), `nearby` (the sentences around it),
+    `article` (elsewhere in the article), `missing` (nowhere: then `start`/`end` are None).
+    """
+
+    field: str = Field(description="'quantity[0]', 'drug[0]', 'date', 'place', 'seizing_agency', 'party[1]', ...")
+    value: str
+    where: Literal["evidence", "nearby", "article", "missing"]
+    start: int | None = None
+    end: int | None = None
 
 
 class PartyRecord(Party):
@@ -79,7 +95,12 @@ class _Grounded(BaseModel):
     grounding: Grounding = "ungrounded"
     date_iso: str | None = Field(default=None, description="YYYY, YYYY-MM, YYYY-Www or YYYY-MM-DD.")
     date_precision: DatePrecision | None = None
+    date_start: str | None = Field(default=None, description="First day the date can be (ISO), for any precision.")
+    date_end: str | None = Field(default=None, description="Last day the date can be (ISO), for any precision.")
+    date_approximate: bool = Field(default=False, description="'mid-March', 'early 2023': the range is a reading.")
     flags: list[str] = Field(default_factory=list)
+    value_spans: list[ValueSpan] = Field(default_factory=list, description="Where the article says each value.")
+    confidence: float = Field(default=1.0, ge=0, le=1, description="From grounding and checks (README: flags).")
 
 
 class AgreementRecord(_Grounded, AgreementMention):
@@ -96,7 +117,19 @@ class SeizureRecord(_Grounded, SeizureMention):
     id: str = Field(description="'s1', 's2', ... in the order of the article.")
     items: list[DrugItemRecord] = Field(min_length=1)  # type: ignore[assignment]
     country: str | None = Field(default=None, description="ISO3 of where it happened, if known.")
+    country_source: Literal["place", "agency", "article", "dateline"] | None = Field(
+        default=None, description="What gave the country: the place, the seizing agency, the article's text, its dateline."
+    )
+    region: str | None = Field(default=None, description="ISO 3166-2 code of the first-level region, if known.")
+    region_name: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    geo_precision: GeoPrecision | None = Field(default=None, description="point (town, port), region, or country.")
+    place_ambiguous: bool = Field(default=False, description="The place name fits several countries.")
     total_kg: float | None = Field(default=None, description="Sum of the items' kg (masses only).")
+    total_reason: str | None = Field(
+        default=None, description="Why this figure sums seizures over a period (is_total), e.g. 'so far this year'."
+    )
 
 
 class RejectedRecord(BaseModel):
