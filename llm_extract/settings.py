@@ -20,7 +20,7 @@ from llm_extract.errors import ConfigError
 __all__ = ["CallMode", "ExtractorSettings", "Mode"]
 
 Mode = Literal["replay", "record", "live"]
-CallMode = Literal["tools", "json"]
+CallMode = Literal["auto", "tools", "json", "json_schema"]
 
 
 class ExtractorSettings(BaseModel):
@@ -38,7 +38,12 @@ class ExtractorSettings(BaseModel):
     base_url: str | None = Field(default=None, description="Any OpenAI-compatible server; env OPENAI_BASE_URL.")
     api_key: SecretStr | None = Field(default=None, description="env OPENAI_API_KEY; never written anywhere.")
     call_mode: CallMode = Field(
-        default="tools", description="tools: tool calling (default); json: JSON mode for servers without tools."
+        default="auto",
+        description="tools (tool calling), json (JSON mode), json_schema (the answer constrained to the schema by "
+        "the server), or auto: json_schema for llama.cpp, vLLM and Ollama servers (told by asking them), else tools.",
+    )
+    max_tokens: int | None = Field(
+        default=None, ge=16, description="Cap on the answer's tokens (None: the task's default, sized to its schema)."
     )
     max_reasks: int = Field(default=2, ge=0, le=10, description="Validation reasks after the first answer.")
     max_attempts: int = Field(default=5, ge=1, le=20, description="Transport attempts per model call.")

@@ -126,7 +126,7 @@ def test_submit_status_collect_gives_the_live_records(server: ServerHandle, live
     }
     assert {request_hash("chat/completions", line["body"]) for line in lines} == recorded
     assert all(line["method"] == "POST" and line["url"] == "/v1/chat/completions" for line in lines)
-    assert set(lines[0]["body"]) == {"model", "messages", "tools", "tool_choice", "temperature"}
+    assert set(lines[0]["body"]) == {"model", "messages", "tools", "tool_choice", "temperature", "max_tokens"}
     ids = {line["custom_id"] for line in lines}
     assert ids == {read_article(p).id for p in ARTICLES.glob("*.txt")}
     mapping = [json.loads(line) for line in (out / part["map"]).read_text(encoding="utf-8").splitlines()]
@@ -685,9 +685,9 @@ def test_the_planned_request_is_the_one_the_live_path_sends(call_mode: str, chun
     assert sorted(p.hash for p in planned) == sorted(c.request_hash for c in calls)
     assert {c.kind for c in calls} == {"first"}
     if call_mode == "tools":
-        assert list(planned[0].body) == ["messages", "model", "temperature", "tool_choice", "tools"]
+        assert list(planned[0].body) == ["messages", "model", "max_tokens", "temperature", "tool_choice", "tools"]
     else:
-        assert list(planned[0].body) == ["messages", "model", "response_format", "temperature"]
+        assert list(planned[0].body) == ["messages", "model", "max_tokens", "response_format", "temperature"]
     # and the batch input line carries that body unchanged
     requests = batch_api.build_requests(article, extractor=planner)
     for request, body in zip(requests, compact, strict=True):

@@ -28,7 +28,7 @@ def batch_submit(
     base_url: Annotated[
         Optional[str], typer.Option("--base-url", help="An OpenAI-compatible server with /v1/files and /v1/batches. Env OPENAI_BASE_URL.")
     ] = None,
-    call_mode: Annotated[str, typer.Option("--call-mode", help="tools or json.")] = "tools",
+    call_mode: Annotated[str, typer.Option("--call-mode", help="auto, tools, json or json_schema (as for `run`).")] = "auto",
     force: Annotated[bool, typer.Option("--force", help="Submit articles already extracted or submitted in OUT again.")] = False,
     resubmit_failed: Annotated[
         bool, typer.Option("--resubmit-failed", help="First resubmit the failed, expired or cancelled requests of earlier jobs.")
@@ -49,8 +49,8 @@ def batch_submit(
 
     console = Console(stderr=True)
     setup_logging(console, quiet=quiet, verbose=verbose)
-    if call_mode not in ("tools", "json"):
-        raise typer.BadParameter("must be 'tools' or 'json'", param_hint="--call-mode")
+    if call_mode not in ("auto", "tools", "json", "json_schema"):
+        raise typer.BadParameter("must be auto, tools, json or json_schema", param_hint="--call-mode")
     if not paths and not resubmit_failed:
         raise typer.BadParameter("give articles to submit, or --resubmit-failed", param_hint="PATHS")
     paths = paths or []

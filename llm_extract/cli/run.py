@@ -50,7 +50,7 @@ def chosen_task(spec: str | None, options: list[str] | None) -> Task[Any, Any]:
 
 
 def call_mode_of(value: str) -> CallMode:
-    return "json" if value == "json" else "tools"
+    return value if value in ("auto", "tools", "json", "json_schema") else "auto"  # type: ignore[return-value]
 
 
 @app.command()
@@ -81,8 +81,16 @@ def run(
     ] = Path("recordings"),
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=1024, help="Articles in flight at once (a long article's chunks run together).")] = 8,
     call_mode: Annotated[
-        str, typer.Option("--call-mode", help="tools (tool calling) or json (JSON mode, for servers without tools).")
-    ] = "tools",
+        str,
+        typer.Option(
+            "--call-mode",
+            help="auto (json_schema for llama.cpp, vLLM, Ollama; else tools), tools (tool calling), json (JSON mode) "
+            "or json_schema (the answer constrained to the schema by the server).",
+        ),
+    ] = "auto",
+    max_tokens: Annotated[
+        Optional[int], typer.Option("--max-tokens", min=16, help="Cap on the answer's tokens. [default: 1536 for the built-in task]")
+    ] = None,
     max_reasks: Annotated[Optional[int], typer.Option("--max-reasks", min=0, max=10, help="Validation reasks. [default: 2]")] = None,
     max_attempts: Annotated[
         Optional[int], typer.Option("--max-attempts", min=1, max=20, help="Transport attempts per call. [default: 5]")
@@ -120,8 +128,8 @@ def run(
 
     console = Console(stderr=True)
     setup_logging(console, quiet=quiet, verbose=verbose)
-    if call_mode not in ("tools", "json"):
-        raise typer.BadParameter("must be 'tools' or 'json'", param_hint="--call-mode")
+    if call_mode not in ("auto", "tools", "json", "json_schema"):
+        raise typer.BadParameter("must be auto, tools, json or json_schema", param_hint="--call-mode")
     missing = [str(p) for p in paths if str(p) != "-" and not p.exists()]
     if missing:
         console.print(f"[red]error:[/red] no such file or directory: {escape(', '.join(missing))}", highlight=False, soft_wrap=True)
@@ -141,6 +149,7 @@ def run(
                 "replay_dir": replay_dir,
                 "concurrency": concurrency,
                 "call_mode": call_mode_of(call_mode),
+                "max_tokens": max_tokens,
                 "max_reasks": max_reasks,
                 "max_attempts": max_attempts,
                 "timeout_s": timeout,

@@ -146,6 +146,7 @@ class Extractor(Generic[R]):
         self.task: Task[Any, Any] = task if isinstance(task, Task) else load_task(task)
         self.prompts = PromptSet.load(self.task.prompt_dir, response_model=self.task.response_model)
         self.mode: Mode = self.settings.resolved_mode
+        self.settings = self._for_server(self.settings, transport)
         secret = self.settings.api_key.get_secret_value() if self.settings.api_key else None
         self.store: ReplayStore | None = (
             ReplayStore(self.settings.replay_dir, secret=secret) if self.mode in ("replay", "record") else None
@@ -157,6 +158,21 @@ class Extractor(Generic[R]):
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ModelClient] = (
             weakref.WeakKeyDictionary()
         )
+
+    def _for_server(self, settings: ExtractorSettings, transport: httpx2.AsyncBaseTransport | None) -> ExtractorSettings:
+        """`auto` call mode resolved (`model.servers`) and the task's token cap when none is set."""
+        update: dict[str, Any] = {}
+        if settings.call_mode == "auto":
+            mode: str = "tools"
+            if self.mode in ("live", "record") and settings.base_url is not None and transport is None:
+                from llm_extract.model.servers import call_mode_for, detect_server
+
+                key = settings.api_key.get_secret_value() if settings.api_key else None
+                mode = call_mode_for(detect_server(settings.base_url, api_key=key))
+            update["call_mode"] = mode
+        if settings.max_tokens is None and self.task.max_output_tokens is not None:
+            update["max_tokens"] = self.task.max_output_tokens
+        return settings.model_copy(update=update) if update else settings
 
     @property
     def transport(self) -> httpx2.AsyncBaseTransport | None:

@@ -144,6 +144,9 @@ class Task(Generic[M, R]):
     options: type[BaseModel] | None = None
     option_values: BaseModel | None = None
     description: str = ""
+    #: the answer's token cap when the settings give none (`max_tokens`), sized to the schema:
+    #: a small model that repeats itself then stops at the cap, not at the server's limit
+    max_output_tokens: int | None = None
     #: how it was chosen (`module:attribute`), set by the registry and recorded in the store,
     #: so that a directory written by a task given as a path can be reopened
     spec: str | None = None

@@ -20,6 +20,7 @@ planned), never at import time, so `llm-extract --help` stays fast.
 from __future__ import annotations
 
 import asyncio
+import re
 import functools
 import json
 import time
@@ -114,10 +115,13 @@ def raw_output(completion: Any) -> str | None:
 
 
 def instructor_mode(settings: ExtractorSettings) -> Any:
-    """Instructor's mode for the settings' call mode (`tools`, or `json`)."""
+    """Instructor's mode for the settings' call mode (`auto` is resolved before: see `model.servers`)."""
     import instructor
 
-    return instructor.Mode.TOOLS if settings.call_mode == "tools" else instructor.Mode.JSON
+    return {
+        "json": instructor.Mode.JSON,
+        "json_schema": instructor.Mode.JSON_SCHEMA,
+    }.get(settings.call_mode, instructor.Mode.TOOLS)
 
 
 #: response model → the same model wrapped once as instructor's `ResponseSchema`
@@ -145,7 +149,21 @@ def instructor_kwargs(settings: ExtractorSettings, messages: list[dict[str, str]
     kwargs: dict[str, Any] = {"messages": [dict(m) for m in messages], "model": settings.model}
     if settings.temperature is not None:
         kwargs["temperature"] = settings.temperature
+    if settings.max_tokens is not None:
+        kwargs[token_cap_parameter(settings.model)] = settings.max_tokens
     return kwargs
+
+
+def token_cap_parameter(model: str) -> str:
+    """The name the API reads the answer's token cap under, for `model`.
+
+    OpenAI's reasoning models (o1, o3, o4-mini, gpt-5...) refuse `max_tokens` and read
+    `max_completion_tokens`; every other model, at OpenAI and on the servers people run
+    themselves (llama.cpp, vLLM, Ollama), reads `max_tokens`. Decided by the model, not the
+    server, so that a recording replays the same through `llm-extract serve`.
+    """
+    name = model.rsplit("/", 1)[-1].casefold()
+    return "max_completion_tokens" if re.match(r"(o\d|gpt-5)", name) else "max_tokens"
 
 
 def first_request(
@@ -320,8 +338,9 @@ class ModelClient:
         except IncompleteOutputException as exc:
             stats.latency_s = time.perf_counter() - started
             raise ValidationFailedError(
-                f"{article.source}: the model's output was cut off (finish_reason=length) "
-                f"after {stats.calls} call(s); raise the server's max tokens or shorten the article",
+                f"{article.source}: the model's output was cut off at the token cap (finish_reason=length, "
+                f"max tokens {settings.max_tokens or 'the server’s'}) after {stats.calls} call(s); not re-asked, as "
+                "the answer would not fit again: raise --max-tokens, or the model repeats itself (try another model)",
                 article=article.source,
                 attempts=stats.calls,
                 last_output=stats.last_output,

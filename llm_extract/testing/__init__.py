@@ -142,7 +142,6 @@ def synthetic_corpus(n: int, articles_dir: Path, replay_dir: Path, *, model: str
         mode="record",
         model=model,
         api_key="synthetic-no-key",
-        base_url="http://synthetic.invalid/v1",
         replay_dir=replay_dir,
         transport=httpx2.MockTransport(model_answer),
     )
@@ -175,7 +174,9 @@ def cached_corpus(cache: Path, n: int) -> tuple[Path, Path]:
     from llm_extract.core.pipeline import Extractor
 
     articles, replay = cache / "articles", cache / "replay"
-    version = Extractor(mode="replay", replay_dir=replay).prompts.version
+    probe = Extractor(mode="replay", replay_dir=replay)
+    # what makes a recording stale: the prompt and schema, and the settings that reach the request
+    version = f"{probe.prompts.version}:{probe.settings.call_mode}:{probe.settings.max_tokens}"
     marker = cache / "prompt_version"
     if not marker.exists() or marker.read_text() != version:
         shutil.rmtree(articles, ignore_errors=True)

@@ -113,6 +113,8 @@ def security_events_task() -> Task[ArticleMentions, ArticleExtraction]:
         summarize=_summarize,
         views=SecurityEventsViews(),
         description="security agreements and drug seizures",
+        # the seeds' answers take 450-510 tokens for up to 14 records: three times that
+        max_output_tokens=1536,
         count_labels={
             "agreements": "agreements",
             "seizures": "seizures",
