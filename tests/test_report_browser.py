@@ -239,6 +239,40 @@ def test_clicking_a_highlight_shows_the_record_with_its_evidence(page: Any, buil
     assert "agreement a1" in panel.locator("h3").first.inner_text()
 
 
+def test_clicking_a_value_highlights_its_words_in_the_article(page: Any, built: dict[str, Any]) -> None:
+    seed = f"#{built['seed_003']}"
+    page.keyboard.press("Escape")
+    page.click(f"{seed} > summary")
+    page.locator(f'{seed} mark.hl[data-r~="s1"]').first.click()
+    panel = page.locator("#panel")
+    buttons = panel.locator("button.val-btn")
+    labels = [buttons.nth(i).inner_text() for i in range(buttons.count())]
+    assert any(label.startswith("quantity[0]") for label in labels) and any(label.startswith("drug[0]") for label in labels)
+    assert "confidence" in panel.inner_text()
+    quantity = panel.locator("button.val-btn", has_text="quantity[0]")
+    start, end = int(quantity.get_attribute("data-start")), int(quantity.get_attribute("data-end"))
+    quantity.click()
+    marked = page.locator(f"{seed} mark.val")
+    assert marked.count() >= 1
+    text = "".join(marked.nth(i).inner_text() for i in range(marked.count()))
+    article_text = page.locator(f"{seed} .article-text").inner_text()
+    assert text == "2,400 kilograms" and article_text[start:end] == text  # the value's own characters
+    panel.locator("button.val-btn", has_text="drug[0]").click()
+    assert page.locator(f"{seed} mark.val").first.inner_text() == "methamphetamine"  # one value at a time
+    page.keyboard.press("Escape")
+
+
+def test_the_map_is_drawn_offline_with_the_seizure_country_shaded(page: Any) -> None:
+    svg = page.locator("#map svg")
+    assert svg.count() == 1
+    assert page.locator('#map path[data-iso3="IRN"]').count() == 1
+    fills = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#map path[data-iso3]')).map(p => getComputedStyle(p).fill)"
+    )
+    iran = page.evaluate("() => getComputedStyle(document.querySelector('#map path[data-iso3=IRN]')).fill")
+    assert fills.count(iran) < len(fills) / 2  # shaded apart from the countries with no seizure
+
+
 def test_screenshot(page: Any, built: dict[str, Any], tmp_path: Path) -> None:
     page.click(f"#{built['seed_003']} > summary")
     page.locator(f'#{built["seed_003"]} mark.hl[data-r~="a1"]').first.click()  # its passages outlined

@@ -74,7 +74,7 @@ def test_new_store_has_every_table_wal_and_recorded_migrations(tmp_path: Path) -
     assert task == [m.version for m in TASK_MIGRATIONS]
     assert all(r[2] and r[3] for r in rows)
     assert store.schema_version == 4
-    assert store.schema_versions() == {"core": 4, "security_events": 3}
+    assert store.schema_versions() == {"core": 4, "security_events": 4}
     assert store.task == "security_events"
 
 
@@ -101,7 +101,7 @@ def test_an_old_single_list_v1_store_opens_with_the_current_code(tmp_path: Path,
             (AT,),
         )
     with EventStore(path) as new:  # adopts the old list, then applies what it lacks, for engine and task
-        assert new.schema_versions() == {"core": 4, "security_events": 3}
+        assert new.schema_versions() == {"core": 4, "security_events": 4}
         assert new.task == "security_events"
         assert new.done_keys() == {"k-old"}
         assert new.connection.execute("SELECT cached_calls FROM articles WHERE key = 'k-old'").fetchone() == (0,)
@@ -113,16 +113,22 @@ def test_an_old_single_list_v1_store_opens_with_the_current_code(tmp_path: Path,
         assert count == len(MIGRATIONS) + len(TASK_MIGRATIONS)
 
 
-def test_a_store_written_by_v4_of_the_single_list_is_adopted_without_changes(tmp_path: Path) -> None:
+def test_a_store_written_by_v4_of_the_single_list_is_adopted_and_migrated(tmp_path: Path, seeds) -> None:
+    from llm_extract.runs.migrations import apply_migrations
+
     path = tmp_path / "v4.db"
-    with EventStore(path) as s:  # build a full store, then rewrite its migrations table as 0.1 had it
-        s.connection.execute("DROP TABLE migrations")
-        s.connection.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
-        for v in (1, 2, 3, 4):
-            s.connection.execute("INSERT INTO migrations VALUES (?, 'old', ?)", (v, AT))
-        s.connection.execute("DELETE FROM meta")
+    db = sqlite3.connect(path, isolation_level=None)  # what 0.1's version 4 had: engine 1-4, task 1-3
+    apply_migrations(db)
+    apply_migrations(db, migrations=TASK_MIGRATIONS, upto=3)
+    db.execute("DROP TABLE migrations")
+    db.execute("CREATE TABLE migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    for v in (1, 2, 3, 4):
+        db.execute("INSERT INTO migrations VALUES (?, 'old', ?)", (v, AT))
+    db.close()
     with EventStore(path) as s:
-        assert s.schema_versions() == {"core": 4, "security_events": 3}
+        assert s.schema_versions() == {"core": 4, "security_events": 4}
+        s.add_result(seeds["003"], extracted_at=AT)
+        assert s.connection.execute("SELECT count(*) FROM value_spans").fetchone()[0] > 0
 
 
 @pytest.mark.parametrize("component", ["core", "security_events"])

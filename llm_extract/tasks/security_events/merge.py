@@ -32,7 +32,9 @@ in the article) and:
 - seizures: the same country (a seizure with no known country never matches), the same set
   of drugs (canonical drug name, else the drug as written), each drug's quantity within 5 %
   (kg for masses, else the count or litres in the same unit kind), and periods at most 2 days
-  apart; when either date is unknown the quantities must be equal exactly.
+  apart; when either date is unknown the quantities must be equal exactly. A seizure with no
+  stated quantity never matches another article's (dates alone are not evidence of the same
+  event), and totals over a period (`is_total`) are statistics, never merged into events.
 
 **Grouping**, within a bucket of mentions that could match (agreements: parties,
 instrument type, status family; seizures: country, drugs):
@@ -280,9 +282,12 @@ def _load_seizures(db: Any, days: _Days) -> list[_Mention]:
     for key, rid, ordinal, country, date_iso, precision, total_kg, grounding, published in db.execute(
         "SELECT s.article_key, s.record_id, s.ordinal, s.country, s.date_iso, s.date_precision, s.total_kg,"
         " s.grounding, ar.published_iso FROM seizures s JOIN articles ar ON ar.key = s.article_key"
+        " WHERE NOT s.is_total"  # a total over a period is a statistic, not an event: never merged
     ):
         quantities = items.get((key, rid), {})
-        grounded = grounding != "ungrounded" and country is not None and bool(quantities)
+        # a seizure without any stated quantity has nothing to match on but its date: it stays apart
+        measured = any(value is not None for _, value in quantities.values())
+        grounded = grounding != "ungrounded" and country is not None and measured
         m = _Mention(
             kind="seizure",
             article_key=key,

@@ -14,6 +14,9 @@ The engine's `articles` table gets the task's columns (`published_iso`, `publish
                      `ordinal` 0 = the record's own evidence, `char_start`, `char_end`,
                      `status`, `score`): `text[char_start:char_end]`
 `rejected`           records whose evidence was not found, with the reason and the record
+`value_spans`        where the article says each value of each record (`field`, `value` as
+                     written, `location` evidence / nearby / article / missing, `char_start`,
+                     `char_end`)
 `canonical_events`,  the same event across articles (written by `merge.merge_events`)
 `event_mentions`
 ==================== ======================================================================
@@ -186,26 +189,60 @@ CREATE TABLE event_mentions (
 CREATE INDEX event_mentions_by_event ON event_mentions(canonical_id);
 """
 
+_V4_CHECKS = """
+ALTER TABLE seizures ADD COLUMN is_total INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE seizures ADD COLUMN total_reason TEXT;
+ALTER TABLE seizures ADD COLUMN country_source TEXT;
+ALTER TABLE seizures ADD COLUMN region TEXT;
+ALTER TABLE seizures ADD COLUMN region_name TEXT;
+ALTER TABLE seizures ADD COLUMN lat REAL;
+ALTER TABLE seizures ADD COLUMN lon REAL;
+ALTER TABLE seizures ADD COLUMN geo_precision TEXT;
+ALTER TABLE seizures ADD COLUMN date_start TEXT;
+ALTER TABLE seizures ADD COLUMN date_end TEXT;
+ALTER TABLE seizures ADD COLUMN confidence REAL;
+ALTER TABLE agreements ADD COLUMN date_start TEXT;
+ALTER TABLE agreements ADD COLUMN date_end TEXT;
+ALTER TABLE agreements ADD COLUMN confidence REAL;
+CREATE TABLE value_spans (
+    article_key TEXT NOT NULL REFERENCES articles(key) ON DELETE CASCADE,
+    record_kind TEXT NOT NULL CHECK (record_kind IN ('agreement', 'seizure')),
+    record_id   TEXT NOT NULL,
+    ordinal     INTEGER NOT NULL,
+    field       TEXT NOT NULL,   -- quantity[0], drug[0], date, place, agency, party[1], official[0]
+    value       TEXT NOT NULL,   -- as the model wrote it
+    location    TEXT NOT NULL,   -- evidence / nearby / article / missing
+    char_start  INTEGER,         -- text[char_start:char_end], NULL when missing
+    char_end    INTEGER,
+    PRIMARY KEY (article_key, record_kind, record_id, ordinal)
+);
+CREATE INDEX seizures_by_total ON seizures(is_total);
+"""
+
 _C = "security_events"
 #: The task's schema changes, in order. Append only.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "agreements, seizures, their parts, spans, rejected records", _V1_RECORDS, _C),
     Migration(2, "lookup indexes by country", _V2_INDEXES, _C),
     Migration(3, "canonical events across articles", _V3_CANONICAL, _C),
+    Migration(4, "totals, places (region, coordinates, precision), date ranges, confidence, value spans", _V4_CHECKS, _C),
 )
 
 _INSERT_AGREEMENT = """
 INSERT INTO agreements (article_key, record_id, ordinal, instrument_type, status, date, date_iso,
-    date_precision, is_background, place, evidence, grounding, countries, domains, flags)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    date_precision, is_background, place, evidence, grounding, countries, domains, flags, date_start, date_end,
+    confidence)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _INSERT_PARTY = "INSERT INTO agreement_parties VALUES (?, ?, ?, ?, ?, ?)"
 _INSERT_OFFICIAL = "INSERT INTO officials VALUES (?, ?, ?, ?, ?, ?)"
 _INSERT_SEIZURE = """
 INSERT INTO seizures (article_key, record_id, ordinal, place, country, date, date_iso, date_precision,
-    seizing_agency, arrested, origin, destination, total_kg, evidence, grounding, flags)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    seizing_agency, arrested, origin, destination, total_kg, evidence, grounding, flags, is_total, total_reason,
+    country_source, region, region_name, lat, lon, geo_precision, date_start, date_end, confidence)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+_INSERT_VALUE_SPAN = "INSERT INTO value_spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_ITEM = "INSERT INTO seizure_items VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_SPAN = "INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_REJECTED = "INSERT INTO rejected VALUES (?, ?, ?, ?, ?)"
@@ -225,7 +262,7 @@ class SecurityEventsTables:
     migrations: Sequence[Migration] = MIGRATIONS
     tables: Sequence[str] = (
         "agreements", "agreement_parties", "officials", "seizures", "seizure_items", "spans", "rejected",
-        "canonical_events", "event_mentions",
+        "canonical_events", "event_mentions", "value_spans",
     )  # fmt: skip
     #: stores of llm_extract 0.1 (one migration list): its version N → this task's version
     legacy_versions: Mapping[int, int] = {1: 1, 2: 2, 3: 3, 4: 3}
@@ -244,15 +281,20 @@ class SecurityEventsTables:
 
     def write(self, db: sqlite3.Connection, key: str, result: ArticleExtraction) -> None:
         agreements, seizures, rejected = result.agreements, result.seizures, result.rejected
+        value_rows: list[tuple[Any, ...]] = []
         agreement_rows, party_rows, official_rows, span_rows = [], [], [], []
         for n, a in enumerate(agreements):
             agreement_rows.append(
                 (
                     key, a.id, n, _text(a.instrument_type), _text(a.status), a.date, a.date_iso,
                     a.date_precision, int(a.is_background), a.place, a.evidence, a.grounding,
-                    _json(a.countries), _json([_text(d) for d in a.domains]), _json(a.flags),
+                    _json(a.countries), _json([_text(d) for d in a.domains]), _json(a.flags), a.date_start,
+                    a.date_end, a.confidence,
                 )
             )  # fmt: skip
+            value_rows.extend(
+                (key, "agreement", a.id, i, v.field, v.value, v.where, v.start, v.end) for i, v in enumerate(a.value_spans)
+            )
             party_rows.extend((key, a.id, i, p.name, _text(p.kind), p.iso3) for i, p in enumerate(a.parties))
             official_rows.extend(
                 (key, a.id, i, o.name, o.title, o.organisation) for i, o in enumerate(a.officials)
@@ -266,9 +308,13 @@ class SecurityEventsTables:
                 (
                     key, s.id, n, s.place, s.country, s.date, s.date_iso, s.date_precision,
                     s.seizing_agency, s.arrested, s.origin, s.destination, s.total_kg, s.evidence,
-                    s.grounding, _json(s.flags),
+                    s.grounding, _json(s.flags), int(s.is_total), s.total_reason, s.country_source, s.region,
+                    s.region_name, s.lat, s.lon, s.geo_precision, s.date_start, s.date_end, s.confidence,
                 )
             )  # fmt: skip
+            value_rows.extend(
+                (key, "seizure", s.id, i, v.field, v.value, v.where, v.start, v.end) for i, v in enumerate(s.value_spans)
+            )
             item_rows.extend(
                 (
                     key, s.id, i, it.drug, it.quantity, it.unit, it.drug_name, it.drug_group,
@@ -291,6 +337,8 @@ class SecurityEventsTables:
             db.executemany(_INSERT_SPAN, span_rows)
         if rejected_rows:
             db.executemany(_INSERT_REJECTED, rejected_rows)
+        if value_rows:
+            db.executemany(_INSERT_VALUE_SPAN, value_rows)
 
 
 def ensure_tables(store: Any) -> None:

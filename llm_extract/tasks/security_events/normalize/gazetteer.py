@@ -260,12 +260,12 @@ class Gazetteer:
                 # a town abroad, named without its country, needs support unless it is prominent; names
                 # of two words rarely match by accident, unless towns of many countries share them
                 if len(namesakes) >= _MANY:
-                    floor = PROMINENT_ALTERNATE
+                    pop_floor = PROMINENT_ALTERNATE
                 elif m.end - m.start == 1:
-                    floor = PROMINENT_ALTERNATE if tier else PROMINENT
+                    pop_floor = PROMINENT_ALTERNATE if tier else PROMINENT
                 else:
-                    floor = 0
-                if not home and entry.kind == CITY and entry.pop < floor:
+                    pop_floor = 0
+                if not home and entry.kind == CITY and entry.pop < pop_floor:
                     support_only.add(e)
                 if not home and entry.kind == SUBDIVISION:
                     multiword = m.end - m.start > 1
@@ -339,9 +339,8 @@ class Gazetteer:
         ranked = sorted(votes, key=lambda c: (rank(c), best_pop(c)), reverse=True)
         winner = ranked[0]
         tied = [c for c in ranked if rank(c) == rank(winner)]
-        floor = best_pop(winner) * AMBIGUITY_SHARE
-        possible = sorted(c for c in tied if c == winner or best_pop(c) >= floor)
-        ambiguous = len(possible) > 1
+        share_floor = best_pop(winner) * AMBIGUITY_SHARE
+        possible = {c for c in tied if c == winner or best_pop(c) >= share_floor}
 
         # the most specific consistent name in the winning country
         picks: list[tuple[Match, int, int]] = []  # (match, entry id, tier)
@@ -391,6 +390,12 @@ class Gazetteer:
 
         m, e, _tier = max(picks, key=specificity)
         entry = entries[e]
+        if winner not in ctx_rank and len(votes[winner]) == 1:
+            # one name alone decided: its namesakes abroad stay possible, even those too small to win
+            # ("Kingston": Jamaica, and Ontario), unless they are tiny ("Lagos": not Lagos, Portugal)
+            name_floor = max(entries[other].pop for other, _t in m.entries) * AMBIGUITY_SHARE
+            possible |= {entries[other].iso3 for other, _t in m.entries if entries[other].pop >= name_floor}
+        ambiguous = len(possible) > 1
         region = entry.region
         if region is None and entry.kind == CITY:
             # GeoNames admin code without an ISO counterpart: a same-name subdivision says it ("Keelung")
@@ -422,7 +427,7 @@ class Gazetteer:
             lon=entry.lon,
             precision=precision,
             ambiguous=ambiguous,
-            candidates=tuple(possible) if ambiguous else (),
+            candidates=tuple(sorted(possible)) if ambiguous else (),
             source=SOURCES[entry.kind],
         )
 

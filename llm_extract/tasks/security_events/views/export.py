@@ -69,6 +69,7 @@ _AGREEMENT_COLUMNS = columns(
     "article_id", "article_key", "source", "published_iso", "record_id", "canonical_id", "parties",
     "party_kinds", "countries", "instrument_type", "status", "date", "date_iso", "date_precision", "domains",
     "is_background", "place", "officials", "evidence", "span_start", "span_end", "grounding", "flags",
+    "date_start", "date_end", "confidence",
     lists={"parties": "; ", "party_kinds": ";", "countries": ";", "domains": ";", "officials": "; ", "flags": ";"},
 )  # fmt: skip
 _SEIZURE_COLUMNS = columns(
@@ -76,6 +77,8 @@ _SEIZURE_COLUMNS = columns(
     "place", "date", "date_iso", "date_precision", "drug", "drug_name", "drug_group", "drug_ambiguous",
     "quantity", "unit", "unit_kind", "kg", "count", "litres", "total_kg", "seizing_agency", "arrested",
     "origin", "destination", "evidence", "span_start", "span_end", "grounding", "flags",
+    "is_total", "total_reason", "country_source", "region", "region_name", "lat", "lon", "geo_precision",
+    "date_start", "date_end", "confidence",
     lists={"flags": ";"},
 )  # fmt: skip
 _EVENT_COLUMNS = columns(
@@ -167,7 +170,16 @@ def _agreement_rows(store: EventStore, links: dict[tuple[str, str, str], str]) -
                 "span_end": end,
                 "grounding": a.get("grounding"),
                 "flags": a.get("flags") or [],
+                "date_start": a.get("date_start"),
+                "date_end": a.get("date_end"),
+                "confidence": a.get("confidence"),
             }
+
+
+_SEIZURE_PLACE_AND_CHECKS = (
+    "total_reason", "country_source", "region", "region_name", "lat", "lon", "geo_precision", "date_start",
+    "date_end", "confidence",
+)  # fmt: skip
 
 
 def _seizure_rows(store: EventStore, links: dict[tuple[str, str, str], str]) -> Iterator[dict[str, Any]]:
@@ -209,6 +221,8 @@ def _seizure_rows(store: EventStore, links: dict[tuple[str, str, str], str]) -> 
                     "span_end": end,
                     "grounding": s.get("grounding"),
                     "flags": s.get("flags") or [],
+                    **{name: s.get(name) for name in _SEIZURE_PLACE_AND_CHECKS},
+                    "is_total": bool(s.get("is_total")),
                 }
 
 
@@ -360,6 +374,8 @@ class Totals(BaseModel):
     rejected: int = 0
     agreement_events: int = 0
     seizure_events: int = 0
+    #: figures that sum seizures over a period: kept and listed, never added to the seizures
+    period_totals: int = 0
     calls: int = 0
     cached_calls: int = 0
     reasks: int = 0
@@ -425,13 +441,17 @@ def stats(store: EventStore) -> Stats:
             " coalesce(sum(cost_usd IS NULL), 0) FROM articles"
         )
         (a_records, a_events) = one(f"SELECT count(*), count(DISTINCT {_EVENT_A}) FROM agreements a")
-        (s_records, s_events) = one(f"SELECT count(*), count(DISTINCT {_EVENT_S}) FROM seizures s")
+        (s_records, s_events) = one(f"SELECT count(*), count(DISTINCT {_EVENT_S}) FROM seizures s WHERE NOT s.is_total")
+        (period_totals,) = one("SELECT count(*) FROM seizures WHERE is_total")
         totals = Totals(
             articles=articles,
             failures=one("SELECT count(*) FROM failures")[0],
             agreements=a_records,
             seizures=s_records,
-            drug_items=one("SELECT count(*) FROM seizure_items")[0],
+            period_totals=period_totals,
+            drug_items=one(
+                "SELECT count(*) FROM seizure_items i JOIN seizures s USING (article_key, record_id) WHERE NOT s.is_total"
+            )[0],
             rejected=one("SELECT count(*) FROM rejected")[0],
             agreement_events=a_events,
             seizure_events=s_events,
@@ -455,7 +475,7 @@ def stats(store: EventStore) -> Stats:
         seizures_by_country = []
         for country, records, events, kg in db.execute(
             f"SELECT country, count(*), count(DISTINCT {_EVENT_S}),"
-            f" sum(CASE WHEN {_REP_S} THEN total_kg END) FROM seizures s GROUP BY country"
+            f" sum(CASE WHEN {_REP_S} THEN total_kg END) FROM seizures s WHERE NOT s.is_total GROUP BY country"
         ):
             seizures_by_country.append(
                 CountRow(key=country or "unknown", records=records, events=events, kg=round(kg, 6) if kg is not None else None)
@@ -467,7 +487,7 @@ def stats(store: EventStore) -> Stats:
                 "SELECT i.drug_group, count(*), count(DISTINCT s.article_key || '/' || s.record_id),"
                 f" count(DISTINCT {_EVENT_S}), sum(CASE WHEN {_REP_S} THEN i.kg END)"
                 " FROM seizure_items i JOIN seizures s ON s.article_key = i.article_key AND s.record_id = i.record_id"
-                " GROUP BY i.drug_group"
+                " WHERE NOT s.is_total GROUP BY i.drug_group"
             )
         ]
         by_drug_group.sort(key=lambda row: (-row.items, row.group))
@@ -480,7 +500,7 @@ def stats(store: EventStore) -> Stats:
             years[year or "unknown"][0:2] = [records, events]
         for year, records, events in db.execute(
             f"SELECT {year_of.format(t='s')}, count(*), count(DISTINCT {_EVENT_S}) FROM seizures s"
-            " JOIN articles ar ON ar.key = s.article_key GROUP BY 1"
+            " JOIN articles ar ON ar.key = s.article_key WHERE NOT s.is_total GROUP BY 1"
         ):
             years[year or "unknown"][2:4] = [records, events]
         by_year = [
@@ -526,6 +546,7 @@ def render_stats(stats: Stats) -> list[Table]:
         ("failures", f"{t.failures:,}"),
         ("agreements (records / events)", f"{t.agreements:,} / {t.agreement_events:,}"),
         ("seizures (records / events)", f"{t.seizures:,} / {t.seizure_events:,}"),
+        ("period totals (not added to seizures)", f"{t.period_totals:,}"),
         ("drug items", f"{t.drug_items:,}"),
         ("rejected records", f"{t.rejected:,}"),
         ("model calls (cached)", f"{t.calls:,} ({t.cached_calls:,})"),

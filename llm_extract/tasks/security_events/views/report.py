@@ -267,6 +267,12 @@ def _pass_overview(store: EventStore, links: dict[tuple[str, str, str], dict[str
                     "event_articles": ev["articles"] if ev else None,
                     "grounding": s.get("grounding") or "",
                     "flags": s.get("flags") or [],
+                    "confidence": s.get("confidence"),
+                    "lat": s.get("lat"),
+                    "lon": s.get("lon"),
+                    "geo": s.get("geo_precision"),
+                    "region": s.get("region_name") or s.get("region") or "",
+                    "total": s.get("total_reason") if s.get("is_total") else None,
                 }
             )
         for rej in r.get("rejected") or []:
@@ -360,6 +366,13 @@ def _article_view(raw: str, n: int, texts: Texts, links: dict[tuple[str, str, st
                 "grounding": rec.get("grounding") or "",
                 "evidence": rec.get("evidence") or "",
                 "spans": rec_spans,
+                "confidence": rec.get("confidence"),
+                "total": rec.get("total_reason"),
+                "values": [
+                    {"field": v.get("field"), "value": v.get("value"), "where": v.get("where"),
+                     "start": v.get("start"), "end": v.get("end")}
+                    for v in rec.get("value_spans") or []
+                ],  # fmt: skip
             }
             cards.append({"id": rid, "kind": kind, "label": label, "grounding": rec.get("grounding") or "",
                           "flags": list(rec.get("flags") or []), "n_spans": len(rec_spans)})  # fmt: skip
@@ -446,6 +459,29 @@ def _csp_hash(script: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
 
 
+def _world_map(seizures: list[dict[str, Any]]) -> Markup:
+    """The map: single seizures where they happened (totals over a period left out)."""
+    from llm_extract.tasks.security_events.views.report_map import MapPoint, world_map_svg
+
+    singles = [s for s in seizures if not s["total"]]
+    points = [
+        MapPoint(
+            s["lat"], s["lon"], f"{s['place'] or s['country']}: " + ", ".join(d["name"] or d["written"] for d in s["drugs"]),
+            s["kg"], s["anchor"], s["rid"],
+        )
+        for s in singles
+        if s["lat"] is not None and s["lon"] is not None and s["geo"] != "country"
+    ]  # fmt: skip
+    kg_by_country: dict[str, float] = {}
+    seen: set[str] = set()
+    for s in singles:  # each canonical event once
+        event = s["event"] or f"{s['anchor']}/{s['rid']}"
+        if s["country"] and event not in seen:
+            seen.add(event)
+            kg_by_country[s["country"]] = kg_by_country.get(s["country"], 0.0) + (s["kg"] or 0.0)
+    return world_map_svg(points, kg_by_country)
+
+
 def _failures(store: EventStore) -> list[dict[str, Any]]:
     rows = store.connection.execute(
         "SELECT article_id, article_key, source, kind, message, attempts, last_output, at FROM failures ORDER BY id"
@@ -497,7 +533,9 @@ def write_report(
             "modes": modes,
             "replay_only": modes == ["replay"],
             "agreements": ov.agreements,
-            "seizures": ov.seizures,
+            "seizures": [s for s in ov.seizures if not s["total"]],
+            "period_totals": [s for s in ov.seizures if s["total"]],
+            "world_map": _world_map(ov.seizures),
             "statuses": sorted(ov.statuses),
             "groups": sorted(ov.groups),
             "rejected": ov.rejected,

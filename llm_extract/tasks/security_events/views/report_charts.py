@@ -74,7 +74,7 @@ def timeline(store: EventStore, ov: Overview) -> dict[str, Any]:
         events.append({"id": cid, "kind": kind, "date_iso": date_iso, "precision": precision, "summary": summary,
                        "mentions": n_mentions, "anchor": ov.anchors.get((key, rid), ""), "rid": rid})  # fmt: skip
     if not events:  # no merge yet: one point per record
-        for kind, rows in (("agreement", ov.agreements), ("seizure", ov.seizures)):
+        for kind, rows in (("agreement", ov.agreements), ("seizure", [s for s in ov.seizures if not s.get("total")])):
             for row in rows:
                 events.append({"id": row["rid"], "kind": kind, "date_iso": row["date_key"], "precision": None,
                                "summary": row["rid"], "mentions": 1, "anchor": row["anchor"], "rid": row["rid"]})  # fmt: skip

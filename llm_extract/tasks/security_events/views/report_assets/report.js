@@ -109,7 +109,36 @@
     });
     dl.appendChild(el("dt", null, "grounding"));
     dl.appendChild(el("dd", "grounding g-" + r.grounding, r.grounding));
+    if (r.confidence !== undefined && r.confidence !== null) {
+      dl.appendChild(el("dt", null, "confidence"));
+      dl.appendChild(el("dd", "confidence", Number(r.confidence).toFixed(2)));
+    }
+    if (r.total) {
+      dl.appendChild(el("dt", null, "total over a period"));
+      dl.appendChild(el("dd", "total", r.total));
+    }
     box.appendChild(dl);
+    if (r.values && r.values.length) {
+      box.appendChild(el("h4", null, "Where the article says each value"));
+      var vl = el("ul", "values");
+      r.values.forEach(function (v) {
+        var li = el("li");
+        var where = { evidence: "in the evidence", nearby: "in a sentence beside it", article: "elsewhere in the article",
+                      missing: "nowhere in the article" }[v.where] || v.where;
+        if (v.start !== null && v.start !== undefined) {
+          var b = el("button", "val-btn", v.field + ": " + v.value);
+          b.type = "button";
+          b.setAttribute("data-start", v.start);
+          b.setAttribute("data-end", v.end);
+          li.appendChild(b);
+        } else {
+          li.appendChild(el("span", "val-missing", v.field + ": " + v.value));
+        }
+        li.appendChild(el("span", "muted", " " + where));
+        vl.appendChild(li);
+      });
+      box.appendChild(vl);
+    }
     if (r.flags && r.flags.length) {
       box.appendChild(el("h4", null, "Flags"));
       var ul = el("ul", "flags");
@@ -130,6 +159,48 @@
     }
     return box;
   }
+  // -- a value's words highlighted in the article text (offsets are the text's characters) -----
+  function clearValues(root) {
+    each(root.querySelectorAll("mark.val"), function (m) {
+      var parent = m.parentNode;
+      while (m.firstChild) parent.insertBefore(m.firstChild, m);
+      parent.removeChild(m);
+      parent.normalize();
+    });
+  }
+  function highlightValue(article, start, end) {
+    var box = article.querySelector(".article-text");
+    if (!box || !(end > start)) return null;
+    clearValues(document);
+    var walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT, null);
+    var pos = 0, node, pieces = [];
+    while ((node = walker.nextNode())) {
+      var len = node.nodeValue.length;
+      var a = Math.max(start, pos), b = Math.min(end, pos + len);
+      if (a < b) pieces.push([node, a - pos, b - pos]);
+      pos += len;
+      if (pos >= end) break;
+    }
+    var first = null;
+    pieces.forEach(function (p) {
+      var n = p[0];
+      if (p[2] < n.nodeValue.length) n.splitText(p[2]);
+      var target = p[1] > 0 ? n.splitText(p[1]) : n;
+      var mark = el("mark", "val");
+      target.parentNode.insertBefore(mark, target);
+      mark.appendChild(target);
+      if (!first) first = mark;
+    });
+    if (first) first.scrollIntoView({ block: "center" });
+    return first;
+  }
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest ? e.target.closest("button.val-btn") : null;
+    if (!b || !panel.currentArticle) return;
+    panel.currentArticle.open = true;
+    highlightValue(panel.currentArticle, parseInt(b.getAttribute("data-start"), 10), parseInt(b.getAttribute("data-end"), 10));
+  });
+
   function clearActive() {
     each(document.querySelectorAll("mark.hl.active"), function (m) { m.classList.remove("active"); });
   }
@@ -150,6 +221,7 @@
     panelTitle.textContent = (found.length > 1 ? found.length + " records" : "Record") +
       (summary ? " · " + summary.textContent : "");
     panel.hidden = false;
+    panel.currentArticle = article;
     panel.setAttribute("data-records", found.join(" "));
     clearActive();
     marksOf(article, found).forEach(function (m) { m.classList.add("active"); });
