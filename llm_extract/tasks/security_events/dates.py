@@ -54,14 +54,31 @@ def _calendar_iso(start: date, end: date) -> tuple[str, str] | None:
     return None
 
 
+_AROUND = re.compile(
+    r"\([^)]*\)|\b(?:at|around|about|before|after) (?:dawn|dusk|noon|midnight|night)\b|\b(?:in the|early in the|late in the) "
+    r"(?:morning|afternoon|evening|night)\b|\b(?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?|\b(?:also|again|then|only)\b",
+    re.IGNORECASE,
+)
+
+
+def _variants(written: str) -> list[str]:
+    """The date as written, then without what news wraps around a day ("on Monday (November 13)",
+    "at dawn on Wednesday", "today at 07:00", "Also on Tuesday")."""
+    cleaned = re.sub(r"\s{2,}", " ", _AROUND.sub(" ", written)).strip(" ,;")
+    return [written] if not cleaned or cleaned == written else [written, cleaned]
+
+
 def resolve(written: str | None, anchor: PartialDate | None, anchor_source: str | None, *, country: str | None) -> DateValue:
     """The date of a record as written, against the article's anchor."""
     if not written:
         return DateValue()
     from .normalize.periods import resolve_period
 
-    single = resolve_date(written, anchor)
-    period = resolve_period(written, anchor.last_date() if anchor else None, country=country)
+    single = next((d for v in _variants(written) if (d := resolve_date(v, anchor)) is not None), None)
+    period = next(
+        (r for v in _variants(written) if (r := resolve_period(v, anchor.last_date() if anchor else None, country=country))),
+        None,
+    )
     flags: tuple[str, ...] = ()
     if anchor_source == "model" and resolve_date(written, None) is None:
         flags = ("date_relative_to_model_published",)

@@ -6,9 +6,12 @@ In order (the first that gives a country wins, and says so in `country_source`):
    subdivisions), with the article's context to decide ambiguous names: the agency's
    country, the dateline's country, the countries the article names;
 2. `agency`: the seizing agency's country ("the Brazilian Federal Police", "NDLEA");
-3. `article`: the only country named in the evidence sentence, when there is exactly one
-   and it is not the origin or destination;
-4. `dateline`: the country of the article's dateline ("LAGOS (Reuters) -"), the last resort.
+3. `dateline`: the country of the article's dateline ("LAGOS (Reuters) -"): local news
+   names the place of a seizure abroad, while a foreign country named in a local report is
+   mostly the other side of a border, an origin or a partner;
+4. `article`: for an article without a dateline, the only country named in the evidence
+   sentence, when there is exactly one and it is not the origin, destination or the other
+   side of a border ("with", "from", "bound for").
 
 The origin or destination is never the place of a seizure: "heroin bound for Europe seized
 in Karachi" happened in Pakistan.
@@ -31,7 +34,16 @@ Source = Literal["place", "agency", "article", "dateline"]
 # "LAGOS (Reuters) -", "BAKU, March 4 –", "Kabul, Afghanistan (AP) —", "TEHRAN, Jan. 12 (IRNA) --"
 _DATELINE = re.compile(
     r"^\s*(?:[A-Z][^\n]{0,120}\n\s*)?(?P<place>[A-Z][A-Za-z\u00c0-\u024f.'\- ]{1,40}?(?:, [A-Z][A-Za-z.\- ]{2,30})?)"
-    r"\s*(?:,|\(|\u2014|\u2013|--|-)\s"
+    r"\s*(?:,\s|\(|\u2014\s|\u2013\s|--\s|-\s)"
+)
+
+
+#: words before a country that make it another place than the seizure's: the other side of a
+#: border, the origin, the destination ("on the border with Turkey", "bound for Europe", "from Peru")
+_ELSEWHERE = re.compile(
+    r"\b(?:with|from|to|for|via|into|towards?|bound for|destined for|en route to|smuggled from|frontera con|"
+    r"fronteira com|fronti[eè]re avec|border of|borders?)\s+(?:the\s+)?$",
+    re.IGNORECASE,
 )
 
 
@@ -94,11 +106,11 @@ class ArticlePlaces:
                 )  # fmt: skip
         if agency_iso3:
             return SeizurePlace(country=agency_iso3, source="agency", precision="country")
+        if self.dateline_country:
+            return SeizurePlace(country=self.dateline_country, source="dateline", precision="country")
         named = self._countries_in(evidence, exclude=(origin, destination))
         if len(named) == 1:
             return SeizurePlace(country=named[0], source="article", precision="country")
-        if self.dateline_country:
-            return SeizurePlace(country=self.dateline_country, source="dateline", precision="country")
         return SeizurePlace()
 
     @staticmethod
@@ -110,7 +122,7 @@ class ArticlePlaces:
         found: list[str] = []
         for m in re.finditer(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?\b", sentence):
             word = m.group(0)
-            if any(word.casefold() in e for e in lowered):
+            if any(word.casefold() in e for e in lowered) or _ELSEWHERE.search(sentence[max(0, m.start() - 30) : m.start()]):
                 continue
             code = country_code(word)
             if code and code not in skip and code not in found:

@@ -333,8 +333,13 @@ class Gazetteer:
                 entries[e].kind != COUNTRY for mi in votes[iso3] for e, _ in active[mi] if entries[e].iso3 == iso3
             )
 
-        def rank(iso3: str) -> tuple[float, int, int]:
-            return (weights[iso3], -ctx_rank.get(iso3, len(ctx) + 1), int(specific(iso3)))
+        def own_name(iso3: str) -> bool:
+            """Some entry of this country has the name as its own (tier 0), not as an alternate name
+            ("Islamabad" is Pakistan's capital, and only an old name of Chattogram)."""
+            return any(t == 0 for mi in votes[iso3] for e, t in active[mi] if entries[e].iso3 == iso3)
+
+        def rank(iso3: str) -> tuple[float, int, int, int]:
+            return (weights[iso3], -ctx_rank.get(iso3, len(ctx) + 1), int(specific(iso3)), int(own_name(iso3)))
 
         ranked = sorted(votes, key=lambda c: (rank(c), best_pop(c)), reverse=True)
         winner = ranked[0]
