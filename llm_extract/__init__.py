@@ -22,7 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .core.articles import Article, iter_articles
-    from .runs.runner import BatchSummary, run_batch
+    from .core.pipeline import Extractor
+    from .core.registry import available_tasks, load_task
+    from .core.results import ArticleInfo, ArticleResult, Failure, RunMeta, Usage
+    from .core.task import BuildContext, Task, TaskTables, TaskViews
     from .errors import (
         ConfigError,
         InputError,
@@ -37,14 +40,11 @@ if TYPE_CHECKING:
         TransportError,
         ValidationFailedError,
     )
-    from .core.pipeline import Extractor
-    from .core.results import ArticleInfo, ArticleResult, Failure, RunMeta, Usage
+    from .runs.runner import BatchSummary, run_batch
+    from .runs.store import EventStore
+    from .settings import ExtractorSettings
     from .tasks.security_events.records import AgreementRecord, ArticleExtraction, SeizureRecord
     from .tasks.security_events.schema import AgreementMention, ArticleMentions, DrugItem, SeizureMention
-    from .settings import ExtractorSettings
-    from .core.registry import available_tasks, load_task
-    from .core.task import BuildContext, Task, TaskTables, TaskViews
-    from .runs.store import EventStore
 
 _EXPORTS: dict[str, str] = {
     "Article": "core.articles",

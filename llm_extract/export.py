@@ -1,4 +1,6 @@
-"""Kept for existing imports: flat exports and statistics now live in `llm_extract.tasks.security_events.views.export`."""
+"""Kept for existing imports: flat exports and statistics now live in
+`llm_extract.tasks.security_events.views.export`.
+"""
 
 from llm_extract.tasks.security_events.views.export import *  # noqa: F403
 from llm_extract.tasks.security_events.views.export import __all__ as __all__

@@ -616,11 +616,6 @@ def test_run_task_module_attribute_works_without_the_entry_point(plugin: Plugin)
     assert again.returncode == 0, again.stdout + again.stderr
 
 
-@pytest.mark.xfail(
-    reason="engine gap: the store records only the task's name (meta.task); the views reopen it with "
-    "load_task(name), which cannot find a task chosen as module:attribute that is not installed",
-    strict=False,
-)
 def test_the_views_reopen_a_task_chosen_as_module_attribute(plugin: Plugin) -> None:
     out = plugin.work / "by_path_views"
     args = ("run", ARTICLES, "--replay", "--replay-dir", plugin.people_replay, "--task", "people_roles:TASK", "-o", out)
@@ -888,11 +883,6 @@ def _submit_and_collect(plugin: Plugin, server: str, out: Path, task: str) -> li
     return runs
 
 
-@pytest.mark.xfail(
-    reason="engine gap: `llm-extract batch submit` has no --task option (llm_extract/cli/batch.py builds "
-    "Extractor(settings=...) with the default task), so a plugin task is submitted through the Python API",
-    strict=False,
-)
 def test_batch_submit_takes_a_task_on_the_command_line(plugin: Plugin) -> None:
     assert cli_submit_takes_a_task(plugin)
 

@@ -26,15 +26,20 @@ def batch_submit(
     ] = None,
     model: Annotated[Optional[str], typer.Option(help="Model name. [default: gpt-4o-mini]", envvar="LLM_EXTRACT_MODEL")] = None,
     base_url: Annotated[
-        Optional[str], typer.Option("--base-url", help="An OpenAI-compatible server with /v1/files and /v1/batches. Env OPENAI_BASE_URL.")
+        Optional[str],
+        typer.Option("--base-url", help="An OpenAI-compatible server with /v1/files and /v1/batches. Env OPENAI_BASE_URL."),
     ] = None,
     call_mode: Annotated[str, typer.Option("--call-mode", help="auto, tools, json or json_schema (as for `run`).")] = "auto",
     force: Annotated[bool, typer.Option("--force", help="Submit articles already extracted or submitted in OUT again.")] = False,
     resubmit_failed: Annotated[
         bool, typer.Option("--resubmit-failed", help="First resubmit the failed, expired or cancelled requests of earlier jobs.")
     ] = False,
-    max_requests: Annotated[int, typer.Option("--max-requests", min=1, help="Requests per input file (provider limit).")] = 50_000,
-    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Bytes per input file (provider limit: 200 MB).")] = 200_000_000,
+    max_requests: Annotated[
+        int, typer.Option("--max-requests", min=1, help="Requests per input file (provider limit).")
+    ] = 50_000,
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", min=1, help="Bytes per input file (provider limit: 200 MB).")
+    ] = 200_000_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")] = 0,
 ) -> None:
@@ -61,8 +66,8 @@ def batch_submit(
     import os
 
     from llm_extract.core.articles import iter_articles
-    from llm_extract.runs.batch_api import asubmit, load_state
     from llm_extract.core.pipeline import Extractor
+    from llm_extract.runs.batch_api import asubmit, load_state
     from llm_extract.settings import ExtractorSettings
 
     try:
@@ -89,7 +94,9 @@ def batch_submit(
         console.print(f"what was submitted is saved in {escape(str(out))}/batch_jobs.json; run the same command again to go on")
         raise typer.Exit(EXIT_FAILURES) from None
     for failure in summary.failures:
-        console.print(f"[red]failed[/red] {escape(f'[{failure.kind}]')} {escape(failure.message)}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[red]failed[/red] {escape(f'[{failure.kind}]')} {escape(failure.message)}", highlight=False, soft_wrap=True
+        )
     if not quiet:
         console.print(
             f"submitted {summary.submitted:,} article(s) as {summary.requests:,} request(s); {len(summary.jobs)} new "
@@ -128,8 +135,8 @@ def batch_status(
     from rich.console import Console
     from rich.table import Table
 
-    from llm_extract.runs.batch_api import astatus, extractor_for
     from llm_extract.errors import BatchError, ConfigError, LLMExtractError
+    from llm_extract.runs.batch_api import astatus, extractor_for
 
     err = Console(stderr=True)
     try:
@@ -164,8 +171,12 @@ def batch_collect(
         bool, typer.Option("--no-live", help="List answers that fail validation instead of re-asking the model live.")
     ] = False,
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=1024, help="Live reasks in flight at once.")] = 8,
-    max_reasks: Annotated[Optional[int], typer.Option("--max-reasks", min=0, max=10, help="Live reasks per answer. [default: 2]")] = None,
-    keep_ungrounded: Annotated[bool, typer.Option("--keep-ungrounded", help="Keep records whose evidence is not in the article.")] = False,
+    max_reasks: Annotated[
+        Optional[int], typer.Option("--max-reasks", min=0, max=10, help="Live reasks per answer. [default: 2]")
+    ] = None,
+    keep_ungrounded: Annotated[
+        bool, typer.Option("--keep-ungrounded", help="Keep records whose evidence is not in the article.")
+    ] = False,
     prices: Annotated[Optional[Path], typer.Option("--prices", help="JSON price table (USD per 1M tokens).")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write OUTDIR/report.html.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
@@ -178,8 +189,8 @@ def batch_collect(
     """
     from rich.console import Console
 
-    from llm_extract.runs.batch_api import BATCH_DISCOUNT, acollect, extractor_for
     from llm_extract.errors import BatchError, ConfigError, LLMExtractError, PromptError
+    from llm_extract.runs.batch_api import BATCH_DISCOUNT, acollect, extractor_for
 
     console = Console(stderr=True)
     setup_logging(console, quiet=quiet, verbose=verbose)
@@ -206,7 +217,8 @@ def batch_collect(
             console.print(f"{summary.pending:,} article(s) still waiting for their jobs: collect again later", highlight=False)
         if summary.skipped_parts:
             console.print(
-                f"[yellow]not collected:[/yellow] {escape(', '.join(summary.skipped_parts))} (submitted with another model or prompt)"
+                f"[yellow]not collected:[/yellow] {escape(', '.join(summary.skipped_parts))} "
+                "(submitted with another model or prompt)"
             )
     if summary.failed_requests:
         console.print(

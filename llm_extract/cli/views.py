@@ -43,7 +43,9 @@ def export_command(
     if format not in ("csv", "jsonl"):
         raise typer.BadParameter("must be 'csv' or 'jsonl'", param_hint="--format")
     if excel and format != "csv":
-        raise typer.BadParameter("--excel is for CSV files (a UTF-8 BOM, formulas escaped); drop it for JSONL", param_hint="--excel")
+        raise typer.BadParameter(
+            "--excel is for CSV files (a UTF-8 BOM, formulas escaped); drop it for JSONL", param_hint="--excel"
+        )
     store, task = open_output_or_exit(outdir)
     with store:
         paths = export(store, to or outdir / "export", format, task=task, excel_bom=excel, escape_formulas=excel)  # type: ignore[arg-type]
@@ -91,7 +93,9 @@ def stats(outdir: Annotated[Path, typer.Argument(help="An output directory of `l
 
 @app.command("eval")
 def eval_command(
-    outdirs: Annotated[list[Path], typer.Argument(help="Output directories of `llm-extract run` (their records.jsonl), scored side by side.")],
+    outdirs: Annotated[
+        list[Path], typer.Argument(help="Output directories of `llm-extract run` (their records.jsonl), scored side by side.")
+    ],
     gold: Annotated[Path, typer.Option("--gold", help="Directory of gold annotation files (format: fixtures/gold/README.md).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     task: Annotated[

@@ -315,14 +315,14 @@ class Grounder:
         """Occurrences of rare quote words: (estimated quote start, anchor id, weight)."""
         ntext = self.normalized.text
         first_offset: dict[str, int] = {}
-        for key, off in zip(query.keys, query.offsets):
+        for key, off in zip(query.keys, query.offsets, strict=True):
             end = _TOKEN_RE.match(query.norm, off)
             surface = query.norm[off : end.end()] if end else key
             is_number = surface[0].isdigit()
             if (is_number or (len(surface) >= 3 and surface not in _STOPWORDS)) and surface not in first_offset:
                 first_offset[surface] = off
         if not first_offset:  # only short/common words: use them all
-            for key, off in zip(query.keys, query.offsets):
+            for key, off in zip(query.keys, query.offsets, strict=True):
                 first_offset.setdefault(key, off)
         candidates = sorted(first_offset, key=lambda w: (not w[0].isdigit(), -len(w)))
         counts = self._counts
@@ -457,10 +457,7 @@ class Grounder:
             # Every range that starts and ends on a quote word (an optimal range
             # does) and whose length can reach the threshold.
             pairs = [
-                (a, b_last + 1)
-                for x, a in enumerate(matched)
-                for b_last in matched[x:]
-                if min_len <= b_last + 1 - a <= max_len
+                (a, b_last + 1) for x, a in enumerate(matched) for b_last in matched[x:] if min_len <= b_last + 1 - a <= max_len
             ]
         else:
             # Long quote: the best window of the quote's length (rapidfuzz's

@@ -36,6 +36,7 @@ _CHAR_TABLE: dict[int, str | None] = {
 _SPECIAL_RE = re.compile(r"[^ -_a-~]+")
 _SPACE_RUN_RE = re.compile(r" {2,}")
 
+
 # Word tokens for fuzzy alignment; "2,400" and "2 400" are one token.
 def _norm_group(group: str) -> str:
     """Normalise one base character plus its combining marks (non-ASCII path)."""

@@ -155,9 +155,7 @@ class Extractor(Generic[R]):
         #: answers requests already paid for (`run_batch` sets its SQLite calls log here)
         self.cache: ResponseCache | None = cache
         self.prices = PriceTable.load(self.settings.prices_file)
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ModelClient] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ModelClient] = weakref.WeakKeyDictionary()
 
     def _for_server(self, settings: ExtractorSettings, transport: httpx2.AsyncBaseTransport | None) -> ExtractorSettings:
         """`auto` call mode resolved (`model.servers`) and the task's token cap when none is set."""

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from llm_extract.errors import ConfigError
 from llm_extract.core.results import Usage
+from llm_extract.errors import ConfigError
 
 __all__ = ["DEFAULT_PRICES", "Price", "PriceTable"]
 

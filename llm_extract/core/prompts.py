@@ -80,9 +80,7 @@ class PromptSet:
         version = _version(directory, response_model.model_json_schema())
         return cls(directory=directory, version=version, system=system, _user_template=user_template)
 
-    def messages(
-        self, text: str, *, published: date | None = None, part: tuple[int, int] | None = None
-    ) -> list[dict[str, str]]:
+    def messages(self, text: str, *, published: date | None = None, part: tuple[int, int] | None = None) -> list[dict[str, str]]:
         """The chat messages for one article (or `part=(n, total)` of a long one, n from 1):
         the fixed system prompt, then the article."""
         user = self._user_template.render(

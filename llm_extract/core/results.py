@@ -74,9 +74,7 @@ class RunMeta(BaseModel):
     cached_calls: int = Field(default=0, description="Calls answered from the response cache (not paid).")
     usage: Usage
     latency_s: float = Field(description="Wall time of the whole article, retries included.")
-    cost_usd: float | None = Field(
-        default=None, description="Estimated cost from the price table (None for an unknown model)."
-    )
+    cost_usd: float | None = Field(default=None, description="Estimated cost from the price table (None for an unknown model).")
 
 
 class ArticleInfo(BaseModel):
@@ -86,9 +84,7 @@ class ArticleInfo(BaseModel):
     source: str = Field(description="The file path, or the id given by the caller.")
     sha256: str = Field(description="sha256 of the article text (UTF-8), hex.")
     chars: int
-    published: str | None = Field(
-        default=None, description="Publication date passed by the caller (ISO), if any."
-    )
+    published: str | None = Field(default=None, description="Publication date passed by the caller (ISO), if any.")
     url: str | None = None
     title: str | None = Field(default=None, description="Title given in the input (JSONL), if any.")
 

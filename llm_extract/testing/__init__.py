@@ -16,13 +16,33 @@ from typing import Any
 
 __all__ = ["cached_corpus", "chat_completion", "synthetic_article", "synthetic_corpus"]
 
-_DRUGS = [("heroin", "kilograms"), ("opium", "kilograms"), ("methamphetamine", "kilograms"), ("hashish", "kilograms"),
-          ("captagon", "pills"), ("morphine", "kilograms"), ("crystal meth", "kilograms"), ("tramadol", "tablets")]
-_PLACES = ["Sistan-Baluchestan Province", "Kerman Province", "Khorasan Razavi Province", "Hormozgan Province",
-           "Zahedan", "Mashhad", "Bandar Abbas", "Kermanshah"]
+_DRUGS = [
+    ("heroin", "kilograms"),
+    ("opium", "kilograms"),
+    ("methamphetamine", "kilograms"),
+    ("hashish", "kilograms"),
+    ("captagon", "pills"),
+    ("morphine", "kilograms"),
+    ("crystal meth", "kilograms"),
+    ("tramadol", "tablets"),
+]
+_PLACES = [
+    "Sistan-Baluchestan Province",
+    "Kerman Province",
+    "Khorasan Razavi Province",
+    "Hormozgan Province",
+    "Zahedan",
+    "Mashhad",
+    "Bandar Abbas",
+    "Kermanshah",
+]
 _PARTNERS = ["Russia", "Turkey", "Iraq", "Pakistan", "Afghanistan", "Kyrgyzstan", "Tajikistan", "Azerbaijan"]
-_DOMAINS = [("border security", "border_security"), ("counter-narcotics", "narcotics"),
-            ("counter-terrorism", "terrorism"), ("police training", "training")]
+_DOMAINS = [
+    ("border security", "border_security"),
+    ("counter-narcotics", "narcotics"),
+    ("counter-terrorism", "terrorism"),
+    ("police training", "training"),
+]
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 

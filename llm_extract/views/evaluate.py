@@ -50,4 +50,3 @@ def evaluate_runs(
         raise ConfigError(f"the task {task.name!r} gives no evaluator (TaskViews.evaluate): its runs cannot be scored")
     report, tables, warnings = hook(Path(gold_dir), list(run_dirs))
     return report, list(tables), list(warnings)
-

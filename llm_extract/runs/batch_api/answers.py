@@ -183,9 +183,7 @@ class AnswerTransport(httpx2.AsyncBaseTransport):
                 if self._inner is None:
                     self._inner = httpx2.AsyncHTTPTransport()
                 return await self._inner.handle_async_request(request)
-            return refusal(
-                request, "batch_no_live", "the batch answer is not usable and live calls are off (--no-live)"
-            )
+            return refusal(request, "batch_no_live", "the batch answer is not usable and live calls are off (--no-live)")
         return refusal(
             request,
             "batch_request_changed",

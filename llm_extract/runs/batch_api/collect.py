@@ -245,9 +245,7 @@ def _items(
             article = _article(entry)
             for custom_id in unanswered:
                 code, message, batch_id = outcome.errors[custom_id]
-                summary.failed_requests.append(
-                    FailedRequest(part.name, custom_id, sha, entry["source"], code, message, batch_id)
-                )
+                summary.failed_requests.append(FailedRequest(part.name, custom_id, sha, entry["source"], code, message, batch_id))
             code, message, _ = outcome.errors[unanswered[0]]
             failure = failure_of(article, BatchError(
                 f"{entry['source']}: {len(unanswered)} of {len(ids)} batch request(s) not answered "
@@ -293,21 +291,15 @@ async def acollect(
     client = batch_api_client(settings, extractor.transport)
     store = EventStore(out_dir / STORE_FILE, tables=extractor.task.tables, task=extractor.task.name)
     answers = AnswerTransport(extractor.transport, live=live_fallback)
-    collect_settings = ExtractorSettings.resolve(
-        {"mode": "live", "max_reasks": None if live_fallback else 0}, base=settings
-    )
-    collector: Extractor[Any] = Extractor(
-        settings=collect_settings, task=extractor.task, transport=answers, cache=store
-    )
+    collect_settings = ExtractorSettings.resolve({"mode": "live", "max_reasks": None if live_fallback else 0}, base=settings)
+    collector: Extractor[Any] = Extractor(settings=collect_settings, task=extractor.task, transport=answers, cache=store)
     sink: RunSink | None = None
     try:
         await refresh_jobs(client, out_dir, state, every=False)
         await download_outputs(client, out_dir, state)
         if collector.prompts.system:
             store.save_prompt(collector.prompts.version, collector.prompts.system)
-        sink = RunSink(
-            store, out_dir, extractor.task, cost=lambda calls: _costs(collector, calls).total, summary=summary.batch
-        )
+        sink = RunSink(store, out_dir, extractor.task, cost=lambda calls: _costs(collector, calls).total, summary=summary.batch)
         await process_items(
             _items(out_dir, state.parts, sink, summary, collector),
             AnswerWorker(collector, out_dir, summary),
@@ -349,6 +341,4 @@ def collect(
     collecting twice changes nothing. `extractor` must have the model, prompts and settings
     used at submit (`extractor_for(out_dir)` makes one).
     """
-    return run_sync(
-        acollect(out_dir, extractor=extractor, live_fallback=live_fallback, concurrency=concurrency, merge=merge)
-    )
+    return run_sync(acollect(out_dir, extractor=extractor, live_fallback=live_fallback, concurrency=concurrency, merge=merge))

@@ -111,7 +111,5 @@ def extractor_for(out_dir: Path, **overrides: Any) -> Extractor[Any]:
     state = require_state(Path(out_dir))
     tasks = sorted({p.task for p in state.parts})
     if len(tasks) > 1:
-        raise BatchError(
-            f"{out_dir} holds jobs of several tasks ({', '.join(tasks)}): collect them into separate directories"
-        )
+        raise BatchError(f"{out_dir} holds jobs of several tasks ({', '.join(tasks)}): collect them into separate directories")
     return Extractor(settings=settings_for(state, **overrides), task=tasks[0] if tasks else None)

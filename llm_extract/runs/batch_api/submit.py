@@ -109,9 +109,7 @@ def build_requests(article: Article, *, extractor: Extractor[Any], custom_id: st
     return [BatchRequest.planned(custom_id, planned) for planned in extractor.plan_requests(article)]
 
 
-async def abuild_requests(
-    article: Article, *, extractor: Extractor[Any], custom_id: str | None = None
-) -> list[BatchRequest]:
+async def abuild_requests(article: Article, *, extractor: Extractor[Any], custom_id: str | None = None) -> list[BatchRequest]:
     """`build_requests`, for async callers (planning sends nothing: it never awaits)."""
     return build_requests(article, extractor=extractor, custom_id=custom_id)
 

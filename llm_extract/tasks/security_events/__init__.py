@@ -10,9 +10,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from llm_extract.core.task import BuildContext, Task, builtin_prompt_dir
 
@@ -25,7 +25,6 @@ __all__ = ["TASK", "SecurityEventsViews", "security_events_task"]
 
 def _build(mentions: ArticleMentions, context: BuildContext) -> ArticleExtraction:
     from .build import BuildOptions, build_extraction
-
     from .leakage import load_example
 
     options = BuildOptions(

@@ -172,9 +172,7 @@ class _Builder:
         flags: list[str] = []
         for i, p in enumerate(parties):
             needles = [p.name, *(country_names(p.iso3) if p.iso3 else ())]
-            found = self.finder.find_words(needles, span) or (
-                None if p.iso3 else self.finder.find_agency(p.name, span)
-            )
+            found = self.finder.find_words(needles, span) or (None if p.iso3 else self.finder.find_agency(p.name, span))
             spans.append(self.finder.span(f"party[{i}]", p.name, found))
         if self.options.example.agreement_leaked(m, parties_in_article=any(s.where != "missing" for s in spans)):
             self.rejected.append(_rejection("agreement", m, LEAK_REASON))
@@ -308,8 +306,8 @@ class _Builder:
 
     # -- the article -------------------------------------------------------------------
     def build(self, info: ArticleInfo, run: RunMeta, chunks: int) -> ArticleExtraction:
-        agreements = [r for m in self.mentions.agreements if (r := self.agreement(m)) is not None]
-        seizures = [r for m in self.mentions.seizures if (r := self.seizure(m)) is not None]
+        agreements = [a for m in self.mentions.agreements if (a := self.agreement(m)) is not None]
+        seizures = [s for m in self.mentions.seizures if (s := self.seizure(m)) is not None]
         agreements = dedupe(agreements, same_agreement)
         seizures = dedupe(seizures, same_seizure)
         for seizure in seizures:
@@ -383,14 +381,14 @@ def _total_kg(items: list[DrugItemRecord]) -> tuple[float | None, list[str]]:
     "500 kg of narcotics, including 300 kg of opium" gives an unspecified item (the total)
     and a specific one (a part): the total is the unspecified item's mass, not their sum.
     """
-    masses = [i for i in items if i.kg is not None]
+    masses = [(i, i.kg) for i in items if i.kg is not None]
     if not masses:
         return None, []
-    general = [i for i in masses if i.drug_name in (None, "unspecified")]
-    specific = [i for i in masses if i.drug_name not in (None, "unspecified")]
-    if len(general) == 1 and specific and general[0].kg >= sum(i.kg for i in specific) * (1 - QUANTITY_TOLERANCE):  # type: ignore[operator]
-        return general[0].kg, ["total_includes_items"]
-    return round(sum(i.kg for i in masses), 6), []  # type: ignore[misc]
+    general = [kg for i, kg in masses if i.drug_name in (None, "unspecified")]
+    specific = [kg for i, kg in masses if i.drug_name not in (None, "unspecified")]
+    if len(general) == 1 and specific and general[0] >= sum(specific) * (1 - QUANTITY_TOLERANCE):
+        return general[0], ["total_includes_items"]
+    return round(sum(kg for _, kg in masses), 6), []
 
 
 def _position(record: AgreementRecord | SeizureRecord) -> int:
@@ -408,4 +406,3 @@ def build_extraction(
 ) -> ArticleExtraction:
     """Ground, find, check, normalise and merge what the model filled for one article."""
     return _Builder(mentions, article, options).build(info, run, chunks)
-

@@ -101,7 +101,10 @@ def resolve(written: str | None, anchor: PartialDate | None, anchor_source: str 
 
 
 _WEEKDAYS = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
 _DATE_EXPRESSIONS = re.compile(
     rf"\b(?:(?:on|last|this|early|late) )?{_WEEKDAYS}\b|\byesterday\b|\b(?:on )?{_MONTHS} \d{{1,2}}\b|"
     rf"\b(?:on )?\d{{1,2}} {_MONTHS}\b|\blast (?:week|month)\b|\bearlier this (?:week|month)\b",

@@ -78,8 +78,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from llm_extract.tasks.security_events.normalize import PartialDate
 from llm_extract.runs.store import EventStore
+from llm_extract.tasks.security_events.normalize import PartialDate
 
 __all__ = [
     "AGREEMENT_NEWS_WINDOW_DAYS",
@@ -402,9 +402,7 @@ class _Group:
 
     @classmethod
     def of(cls, members: list[_Mention]) -> _Group:
-        return cls(
-            members, {m.article_key for m in members}, min(m.start for m in members), max(m.end for m in members)
-        )
+        return cls(members, {m.article_key for m in members}, min(m.start for m in members), max(m.end for m in members))
 
     def add(self, m: _Mention) -> None:
         self.members.append(m)

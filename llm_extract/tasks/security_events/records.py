@@ -89,9 +89,7 @@ class DrugItemRecord(DrugItem):
 
 
 class _Grounded(BaseModel):
-    spans: list[Span] = Field(
-        default_factory=list, description="Evidence in the article; the first is the record's own."
-    )
+    spans: list[Span] = Field(default_factory=list, description="Evidence in the article; the first is the record's own.")
     grounding: Grounding = "ungrounded"
     date_iso: str | None = Field(default=None, description="YYYY, YYYY-MM, YYYY-Www or YYYY-MM-DD.")
     date_precision: DatePrecision | None = None

@@ -144,26 +144,18 @@ class AgreementMention(_Mention):
     parties: list[Party] = Field(min_length=1, description="Every party, at least one.")
     instrument_type: InstrumentType
     status: AgreementStatus
-    date: str | None = Field(
-        default=None, description="As written, or null."
-    )
+    date: str | None = Field(default=None, description="As written, or null.")
     domains: list[Domain] = Field(default_factory=list)
     officials: list[Official] = Field(default_factory=list)
     place: str | None = None
-    is_background: bool = Field(
-        default=False, description="True when the article only recalls an older agreement."
-    )
+    is_background: bool = Field(default=False, description="True when the article only recalls an older agreement.")
     evidence: NonEmpty = Field(description="One sentence of the article, verbatim.")
 
 
 class DrugItem(_Mention):
     drug: NonEmpty = Field(description="As written, e.g. 'hashish'.")
-    quantity: float | None = Field(
-        default=None, gt=0, description="The number, without thousands separators."
-    )
-    unit: str | None = Field(
-        default=None, description="As written: 'kilograms', 'tons', 'tablets', 'litres'."
-    )
+    quantity: float | None = Field(default=None, gt=0, description="The number, without thousands separators.")
+    unit: str | None = Field(default=None, description="As written: 'kilograms', 'tons', 'tablets', 'litres'.")
 
 
 class SeizureMention(_Mention):
@@ -191,9 +183,7 @@ class ArticleMentions(_Mention):
     model_config = ConfigDict(extra="forbid", use_enum_values=False, json_schema_extra=_compact_schema)
 
     title: str | None = None
-    published: str | None = Field(
-        default=None, description="The article's publication date as written, or null."
-    )
+    published: str | None = Field(default=None, description="The article's publication date as written, or null.")
     agreements: list[AgreementMention]
     seizures: list[SeizureMention]
 

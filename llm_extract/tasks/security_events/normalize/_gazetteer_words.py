@@ -98,7 +98,8 @@ ADMIN_WORDS = frozenset(
     """
     province provinces state states region regions department departments governorate
     governorates county counties district districts municipality municipalities regency regencies
-    upazila upazilas zila township townships daira division divisions prefecture prefectures oblast krai territory territories canton
+    upazila upazilas zila township townships daira division divisions prefecture prefectures oblast krai territory
+    territories canton
     cantons emirate parish parishes commune communes subdistrict tehsil taluka taluk mandal union ward wards
     voivodeship kabupaten kecamatan provinsi daerah wilayah kota regencia
     provincia provincias provincie provinz provinciale estado estados etat etats stato stati departamento
@@ -143,7 +144,8 @@ GENERIC_WORDS = (
     north south east west northern southern eastern western northeast northwest southeast southwest
     northeastern northwestern southeastern southwestern central centre center middle upper lower greater
     inner outer rural urban metropolitan federal national royal
-    provincial regional municipal customs police navy naval army military coastguard guard guards security force forces headquarters command
+    provincial regional municipal customs police navy naval army military coastguard guard guards security force forces
+    headquarters command
     authority agency ministry service unit units special anti narcotics drug drugs
     kilometres kilometers kilometre kilometer km kms miles mile nautical
     new old great little

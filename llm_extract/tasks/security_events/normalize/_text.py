@@ -11,7 +11,6 @@ if TYPE_CHECKING:  # pragma: no cover
     pass
 
 
-
 UnitKind = Literal["mass", "count", "volume", "unknown"]
 Precision = Literal["year", "month", "week", "day"]
 
@@ -69,5 +68,3 @@ def _fold(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip(" '")
     text = re.sub(r"^the ", "", text)
     return re.sub(r"\bst\b", "saint", text)
-
-

@@ -130,8 +130,6 @@ def country_of_place(place: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-
-
 @lru_cache(maxsize=512)
 def country_names(iso3: str) -> tuple[str, ...]:
     """Every folded name, alias and demonym that `country_code` maps to `iso3` ("iran",

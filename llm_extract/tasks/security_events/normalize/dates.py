@@ -163,9 +163,7 @@ _AGO = _LazyRegex(r"(?P<n>\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\s+(?P<unit>d
 _PERIOD = _LazyRegex(r"(?P<rel>this|current|last|previous|next)\s+(?P<unit>week|month|year)")
 
 # Leading words that frame an expression without moving it ("on", "early", "the end of").
-_LEAD = _LazyRegex(
-    r"^(?:(?:on|in|during|at|of|the|early|earlier|mid|middle|late|later|end|beginning|start)\b[\s-]*)+"
-)
+_LEAD = _LazyRegex(r"^(?:(?:on|in|during|at|of|the|early|earlier|mid|middle|late|later|end|beginning|start)\b[\s-]*)+")
 _TRAIL = _LazyRegex(r"(?:\s+(?:morning|afternoon|evening|night|noon|midday|overnight))+$")
 
 
@@ -289,9 +287,7 @@ def _resolve_absolute(text: str, anchor: date | None, rank: int) -> PartialDate 
 
 def _resolve_with_dateparser(text: str) -> PartialDate | None:
     """Absolute dates in other forms ("10-Sep-2024"); relative results are refused."""
-    if not re.search(r"\b(?:19|20)\d{2}\b", text) or not re.search(
-        r"\b(?:" + "|".join(_MONTHS) + r")\b", text
-    ):
+    if not re.search(r"\b(?:19|20)\d{2}\b", text) or not re.search(r"\b(?:" + "|".join(_MONTHS) + r")\b", text):
         return None  # needs a month name and a year, or it would lean on the clock
     first = _dateparser_parse(text, datetime(2001, 3, 7))
     second = _dateparser_parse(text, datetime(2013, 11, 23))
@@ -305,7 +301,7 @@ def _resolve_with_dateparser(text: str) -> PartialDate | None:
 
 
 def _dateparser_parse(text: str, base: datetime) -> tuple[date, str] | None:
-    from dateparser.date import DateDataParser
+    from dateparser.date import DateDataParser  # type: ignore[import-untyped]
 
     parser = DateDataParser(
         languages=["en"],
@@ -366,9 +362,7 @@ _FULL_DATES = [
     _LazyRegex(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MON_I + r",?\s+(?P<year>\d{4})(?!\d)", re.I),
 ]
 # "TEHRAN, Dec. 20 (MNA)", "Tehran, Sept 13, IRNA": a dateline without its year.
-_DATELINE = _LazyRegex(
-    r"^[ \t]*[A-Za-z][A-Za-z .'\-]{1,40},\s*" + _MON_I + r"\s*(?P<day>\d{1,2})\b", re.I | re.M
-)
+_DATELINE = _LazyRegex(r"^[ \t]*[A-Za-z][A-Za-z .'\-]{1,40},\s*" + _MON_I + r"\s*(?P<day>\d{1,2})\b", re.I | re.M)
 _HEADER_YEAR = _LazyRegex(r"(?<![\d:/.,])(?:19|20)\d{2}(?![\d:])")
 _COPYRIGHT = _LazyRegex(
     r"(?:copyright|\u00a9|\(c\))[^\n\d]{0,40}?(?P<year>(?:19|20)\d{2})"
@@ -398,9 +392,7 @@ def published_date(text: str) -> PartialDate | None:
     if not isinstance(text, str):
         return None
     header = text[:_HEADER_CHARS]
-    matches = sorted(
-        (m for pattern in _FULL_DATES for m in pattern.finditer(header)), key=lambda m: m.start()
-    )
+    matches = sorted((m for pattern in _FULL_DATES for m in pattern.finditer(header)), key=lambda m: m.start())
     for m in matches:
         groups = m.groupdict()
         month = int(groups["month"]) if groups.get("month") else _month_number(groups["mon"])

@@ -324,14 +324,10 @@ class Gazetteer:
                 weights[iso3] += 0.5 / (ctx_rank[iso3] + 1)
 
         def best_pop(iso3: str) -> int:
-            return max(
-                (entries[e].pop for mi in votes[iso3] for e, _ in active[mi] if entries[e].iso3 == iso3), default=0
-            )
+            return max((entries[e].pop for mi in votes[iso3] for e, _ in active[mi] if entries[e].iso3 == iso3), default=0)
 
         def specific(iso3: str) -> bool:
-            return any(
-                entries[e].kind != COUNTRY for mi in votes[iso3] for e, _ in active[mi] if entries[e].iso3 == iso3
-            )
+            return any(entries[e].kind != COUNTRY for mi in votes[iso3] for e, _ in active[mi] if entries[e].iso3 == iso3)
 
         def own_name(iso3: str) -> bool:
             """Some entry of this country has the name as its own (tier 0), not as an alternate name

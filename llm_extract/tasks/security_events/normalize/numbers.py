@@ -249,9 +249,7 @@ _COUNTED_FOREIGN_WORDS: Final[dict[str, str]] = {
     "bag": "bolsa bolsas saco sacos bulto bultos sac sacs säcke borsone borsoni",
 }
 
-_COUNTED_FOREIGN: Final[dict[str, str]] = {
-    word: unit for unit, words in _COUNTED_FOREIGN_WORDS.items() for word in words.split()
-}
+_COUNTED_FOREIGN: Final[dict[str, str]] = {word: unit for unit, words in _COUNTED_FOREIGN_WORDS.items() for word in words.split()}
 _COUNTED: Final[dict[str, str]] = {
     **{word: unit for unit, words in _COUNTED_WORDS.items() for word in words.split()},
     **_COUNTED_FOREIGN,
@@ -441,9 +439,7 @@ def _dec(text: str) -> Decimal:
     return Decimal(text)
 
 
-def _digits_value(
-    raw: str, style: Style, *, european: bool, unit_follows: bool
-) -> tuple[Decimal, Decimal | None] | None:
+def _digits_value(raw: str, style: Style, *, european: bool, unit_follows: bool) -> tuple[Decimal, Decimal | None] | None:
     """Value (and the other reading, if ambiguous) of a digit string with separators; None if malformed.
 
     ``european``: the text, or the unit word after the number, is Spanish/Portuguese/French/German.
@@ -502,8 +498,7 @@ class _Scanner:
         markers = {m.group().lower() for m in _FOREIGN_MARKERS.finditer(text)}
         self.foreign = len(markers) >= 2
         self.toks = [
-            _Tok(m.lastgroup or "other", m.group(), m.group().lower(), m.start(), m.end())
-            for m in _TOKEN_RE.finditer(text)
+            _Tok(m.lastgroup or "other", m.group(), m.group().lower(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)
         ]
         self.blocked: set[int] = set()  # start offsets of digit tokens inside dates and times
         if not parse_mode:
@@ -776,12 +771,7 @@ class _Scanner:
         while j < len(self.toks):
             t = self.toks[j]
             if j > first and t.kind != "word":
-                if (
-                    t.text == "-"
-                    and last == "tens"
-                    and self.glued(j)
-                    and (self.word(j + 1, spaced=False) or "") in _SMALL
-                ):
+                if t.text == "-" and last == "tens" and self.glued(j) and (self.word(j + 1, spaced=False) or "") in _SMALL:
                     nxt = self.toks[j + 1].low
                     if 1 <= _SMALL[nxt] <= 9 and self.glued(j + 1):
                         group += _SMALL[nxt]
@@ -804,9 +794,7 @@ class _Scanner:
             elif w == "hundred" and last in ("small", "tens", "unit", "a") and 0 < group < 100:
                 group *= 100
                 last = "hundred"
-            elif (
-                w in _WORD_SCALES and last in ("small", "tens", "unit", "hundred", "a") and _WORD_SCALES[w] < last_scale
-            ):
+            elif w in _WORD_SCALES and last in ("small", "tens", "unit", "hundred", "a") and _WORD_SCALES[w] < last_scale:
                 last_scale = _WORD_SCALES[w]
                 total += group * last_scale
                 group = Decimal(0)

@@ -1078,9 +1078,7 @@ def _rule_half_quarter(e: str, ctx: _Ctx) -> DateRange | None:
             return None
         return _make(start, min(end, fy.end), "quarter", fy.approximate, published)
 
-    m = re.fullmatch(
-        rf"(?:the )?(first|second|third|fourth|final|last) quarter(?: of (?:the year|({_REL_YEAR_RE})))?", e
-    )
+    m = re.fullmatch(rf"(?:the )?(first|second|third|fourth|final|last) quarter(?: of (?:the year|({_REL_YEAR_RE})))?", e)
     m2 = re.fullmatch(r"(?:q([1-4])|([1-4])q)(?:[ -]?'?(\d{4}|\d{2}))?", e)
     m3 = re.fullmatch(rf"(?:the )?(first|last|final) three months of ({_REL_YEAR_RE}|the year)", e)
     quarter: int | None = None
@@ -1223,9 +1221,7 @@ def _rule_fiscal(e: str, ctx: _Ctx) -> DateRange | None:
     if m is not None:
         two_digit_ok = e.startswith(("fy", "the fy")) or bool(m.group(2))
         return _fiscal_label(m.group(1), m.group(2), ctx, two_digit_ok=two_digit_ok)
-    if re.fullmatch(
-        rf"(?:so far )?(?:this|the current|the present|current) (?:{_FISCAL_WORDS}|fy)(?: so far| to date)?", e
-    ):
+    if re.fullmatch(rf"(?:so far )?(?:this|the current|the present|current) (?:{_FISCAL_WORDS}|fy)(?: so far| to date)?", e):
         return _fiscal_relative(0, ctx)
     if re.fullmatch(rf"(?:last|the last|the previous|previous|the past|the preceding) (?:{_FISCAL_WORDS}|fy)", e):
         return _fiscal_relative(-1, ctx)
@@ -1310,9 +1306,7 @@ def _rule_year_to_month(e: str, ctx: _Ctx) -> DateRange | None:
 def _rule_weekday_pair(e: str, ctx: _Ctx) -> DateRange | None:
     """ "between Thursday and Friday", "overnight from Saturday to Sunday": the latest such days up to the dateline."""
     names = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
-    m = re.fullmatch(
-        rf"(?:overnight |the night )?(?:between |from |of )?({names}) (?:and|to|-|through|into) ({names})", e
-    )
+    m = re.fullmatch(rf"(?:overnight |the night )?(?:between |from |of )?({names}) (?:and|to|-|through|into) ({names})", e)
     if m is None or ctx.published is None:
         return None
     published = ctx.published

@@ -157,5 +157,3 @@ def to_litres(value: float, unit: str) -> float | None:
     True
     """
     return _convert(value, unit, "volume", "liter")
-
-

@@ -72,22 +72,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from llm_extract.errors import InputError
 from llm_extract.core.grounding import normalize_text
+from llm_extract.errors import InputError
 from llm_extract.tasks.security_events.normalize import DrugName, PartialDate
-from llm_extract.tasks.security_events.views.scores import (
-    AGREEMENT_FIELDS,
-    SEIZURE_FIELDS,
-    PRF,
-    ArticleScore,
-    EvalReport,
-    FieldScore,
-    KindResult,
-    KindScores,
-    RecordMatch,
-    RunScore,
-    render_report,
-)
 from llm_extract.tasks.security_events.views.gold import (
     GoldAgreement,
     GoldArticle,
@@ -97,6 +84,19 @@ from llm_extract.tasks.security_events.views.gold import (
     GoldSeizure,
     load_gold,
     validation_errors,
+)
+from llm_extract.tasks.security_events.views.scores import (
+    AGREEMENT_FIELDS,
+    PRF,
+    SEIZURE_FIELDS,
+    ArticleScore,
+    EvalReport,
+    FieldScore,
+    KindResult,
+    KindScores,
+    RecordMatch,
+    RunScore,
+    render_report,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -128,7 +128,6 @@ __all__ = [
 
 #: Relative tolerance on masses and volumes.
 QUANTITY_TOLERANCE = 0.01
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,8 +343,8 @@ def _assign(scores: list[list[int | None]]) -> list[tuple[int, int]]:
     n, m = len(w), len(w[0])
     cost = [[-(x or 0) for x in row] for row in w]  # minimise; forbidden cells cost 0
     inf = float("inf")
-    u = [0] * (n + 1)
-    v = [0] * (m + 1)
+    u: list[float] = [0.0] * (n + 1)
+    v: list[float] = [0.0] * (m + 1)
     p = [0] * (m + 1)  # p[j]: row (1-based) assigned to column j
     way = [0] * (m + 1)
     for i in range(1, n + 1):
@@ -365,8 +364,8 @@ def _assign(scores: list[list[int | None]]) -> list[tuple[int, int]]:
                         delta, j1 = minv[j], j
             for j in range(m + 1):
                 if used[j]:
-                    u[p[j]] += delta  # type: ignore[assignment]
-                    v[j] -= delta  # type: ignore[assignment]
+                    u[p[j]] += delta
+                    v[j] -= delta
                 else:
                     minv[j] -= delta
             j0 = j1
@@ -436,14 +435,14 @@ def _score_run(golds: list[GoldArticle], run_dir: Path) -> RunScore:
     by_sha: dict[str, int] = {}
     by_id: dict[str, int] = {}
     by_stem: dict[str, int] = {}
-    for index, line in enumerate(lines):
+    for position, line in enumerate(lines):
         a = line.article
         for table, key in ((by_sha, a.sha256), (by_id, a.id), (by_stem, _stem(a.source))):
             if key is None:
                 continue
             if table is by_sha and key in table:
                 warnings.append(f"{path}: article {a.source or key} appears twice; the last line is scored")
-            table[key] = index
+            table[key] = position
     used: set[int] = set()
     articles: list[ArticleScore] = []
     missing: list[str] = []
@@ -455,15 +454,15 @@ def _score_run(golds: list[GoldArticle], run_dir: Path) -> RunScore:
             if key is not None and key in table:
                 index, paired_by = table[key], how  # type: ignore[assignment]
                 break
+        paired: _PLine | None = None
         if index is None:
-            line = None
             missing.append(ref.stem or gold.file)
         else:
-            line = lines[index]
+            paired = lines[index]
             used.add(index)
-            if ref.sha256 and line.article.sha256 and line.article.sha256 != ref.sha256:
+            if ref.sha256 and paired.article.sha256 and paired.article.sha256 != ref.sha256:
                 warnings.append(
-                    f"{gold.file}: paired by {paired_by} with {line.article.source}, but its sha256 differs "
+                    f"{gold.file}: paired by {paired_by} with {paired.article.source}, but its sha256 differs "
                     "(the article text changed since the gold was written)"
                 )
         articles.append(
@@ -472,19 +471,17 @@ def _score_run(golds: list[GoldArticle], run_dir: Path) -> RunScore:
                 stem=ref.stem,
                 sha256=ref.sha256,
                 paired_by=paired_by,
-                source=line.article.source if line else None,
+                source=paired.article.source if paired else None,
                 agreements=_match_kind(
-                    gold.agreements, line.agreements if line else [], _agreement_candidate, _agreement_fields
+                    gold.agreements, paired.agreements if paired else [], _agreement_candidate, _agreement_fields
                 ),
-                seizures=_match_kind(gold.seizures, line.seizures if line else [], _seizure_candidate, _seizure_fields),
+                seizures=_match_kind(gold.seizures, paired.seizures if paired else [], _seizure_candidate, _seizure_fields),
             )
         )
     scored = [lines[i] for i in sorted(used)]
     models = sorted({ln.run.model for ln in scored if ln.run and ln.run.model})
     prompts = sorted({ln.run.prompt_version for ln in scored if ln.run and ln.run.prompt_version})
-    without_gold = [
-        ln.article.source or ln.article.id or ln.article.sha256 or "?" for i, ln in enumerate(lines) if i not in used
-    ]
+    without_gold = [ln.article.source or ln.article.id or ln.article.sha256 or "?" for i, ln in enumerate(lines) if i not in used]
     return RunScore(
         label=" / ".join(filter(None, (", ".join(models), ", ".join(prompts)))) or run_dir.name or str(run_dir),
         run_dir=str(run_dir),

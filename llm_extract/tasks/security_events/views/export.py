@@ -64,7 +64,6 @@ __all__ = [
 ]
 
 
-
 _AGREEMENT_COLUMNS = columns(
     "article_id", "article_key", "source", "published_iso", "record_id", "canonical_id", "parties",
     "party_kinds", "countries", "instrument_type", "status", "date", "date_iso", "date_precision", "domains",
@@ -93,9 +92,7 @@ _ARTICLE_COLUMNS = columns(
     "input_tokens", "output_tokens", "cached_input_tokens", "cost_usd", "latency_s", "agreements", "seizures",
     "rejected", "extracted_at",
 )  # fmt: skip
-_REJECTED_COLUMNS = columns(
-    "article_id", "article_key", "source", "kind", "reason", "evidence", "record"
-)
+_REJECTED_COLUMNS = columns("article_id", "article_key", "source", "kind", "reason", "evidence", "record")
 
 #: The tables `export` writes, in order, with their columns.
 EXPORT_TABLES: dict[str, tuple[str, ...]] = {
@@ -118,9 +115,7 @@ def _links(store: EventStore) -> dict[tuple[str, str, str], str]:
     with store.snapshot() as db:
         return {
             (kind, key, rid): cid
-            for cid, kind, key, rid in db.execute(
-                "SELECT canonical_id, kind, article_key, record_id FROM event_mentions"
-            )
+            for cid, kind, key, rid in db.execute("SELECT canonical_id, kind, article_key, record_id FROM event_mentions")
         }
 
 
@@ -294,7 +289,9 @@ def _article_rows(store: EventStore) -> Iterator[dict[str, Any]]:
     return query_rows(store, sql, EXPORT_TABLES["articles"])
 
 
-def export_tables(store: EventStore, *, update_merge: bool = True) -> dict[str, tuple[tuple[Column, ...], Iterable[dict[str, Any]]]]:
+def export_tables(
+    store: EventStore, *, update_merge: bool = True
+) -> dict[str, tuple[tuple[Column, ...], Iterable[dict[str, Any]]]]:
     """The task's flat tables (`EXPORT_TABLES`), in order: name → (columns, rows).
 
     With `update_merge` (the default), canonical events are recomputed first when articles

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["GOLD_VERSION", "GoldAgreement", "GoldArticle", "GoldArticleRef", "GoldItem", "GoldParty", "GoldSeizure", "load_gold"]
 
-GOLD_VERSION = 1
+GOLD_VERSION: Literal[1] = 1
 
 _ISO3 = re.compile(r"[A-Z]{3}")
 

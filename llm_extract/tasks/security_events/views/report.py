@@ -99,7 +99,7 @@ def json_for_script(value: Any) -> Markup:
 
 
 def plural(n: int | None, word: str, words: str | None = None) -> str:
-    """"1 seizure", "14 seizures", "1,200 mentions" (`words` for an irregular plural)."""
+    """ "1 seizure", "14 seizures", "1,200 mentions" (`words` for an irregular plural)."""
     count = n or 0
     return f"{count:,} {word if count == 1 else (words or word + 's')}"
 
@@ -164,9 +164,7 @@ def _agreement_label(a: dict[str, Any]) -> str:
 
 def _item_text(it: dict[str, Any]) -> str:
     qty = it.get("quantity")
-    written = " ".join(
-        x for x in (_num(qty) if qty is not None else "", it.get("unit") or "", it.get("drug") or "") if x
-    )
+    written = " ".join(x for x in (_num(qty) if qty is not None else "", it.get("unit") or "", it.get("drug") or "") if x)
     norm = []
     if it.get("drug_name") and it.get("drug_name") != it.get("drug"):
         norm.append(it["drug_name"])
@@ -295,8 +293,7 @@ def _fields_agreement(a: dict[str, Any], ev: dict[str, Any] | None) -> list[list
         for p in a.get("parties") or []
     )
     officials = "; ".join(
-        ", ".join(x for x in (o.get("name"), o.get("title"), o.get("organisation")) if x)
-        for o in a.get("officials") or []
+        ", ".join(x for x in (o.get("name"), o.get("title"), o.get("organisation")) if x) for o in a.get("officials") or []
     )
     date_shown = " → ".join(x for x in (a.get("date") or "", a.get("date_iso") or "") if x)
     if a.get("date_precision"):
@@ -313,7 +310,9 @@ def _fields_agreement(a: dict[str, Any], ev: dict[str, Any] | None) -> list[list
         ["countries", ", ".join(a.get("countries") or [])],
     ]
     if ev:
-        fields.append(["canonical event", f"{ev['id']}: {plural(ev['mentions'], 'mention')} in {plural(ev['articles'], 'article')}"])
+        fields.append(
+            ["canonical event", f"{ev['id']}: {plural(ev['mentions'], 'mention')} in {plural(ev['articles'], 'article')}"]
+        )
     return [f for f in fields if f[1]]
 
 
@@ -333,7 +332,9 @@ def _fields_seizure(s: dict[str, Any], ev: dict[str, Any] | None) -> list[list[s
         ["destination", s.get("destination") or ""],
     ]
     if ev:
-        fields.append(["canonical event", f"{ev['id']}: {plural(ev['mentions'], 'mention')} in {plural(ev['articles'], 'article')}"])
+        fields.append(
+            ["canonical event", f"{ev['id']}: {plural(ev['mentions'], 'mention')} in {plural(ev['articles'], 'article')}"]
+        )
     return [f for f in fields if f[1]]
 
 
@@ -369,8 +370,13 @@ def _article_view(raw: str, n: int, texts: Texts, links: dict[tuple[str, str, st
                 "confidence": rec.get("confidence"),
                 "total": rec.get("total_reason"),
                 "values": [
-                    {"field": v.get("field"), "value": v.get("value"), "where": v.get("where"),
-                     "start": v.get("start"), "end": v.get("end")}
+                    {
+                        "field": v.get("field"),
+                        "value": v.get("value"),
+                        "where": v.get("where"),
+                        "start": v.get("start"),
+                        "end": v.get("end"),
+                    }
                     for v in rec.get("value_spans") or []
                 ],  # fmt: skip
             }
@@ -381,14 +387,18 @@ def _article_view(raw: str, n: int, texts: Texts, links: dict[tuple[str, str, st
         for seg in segments(text, spans):
             cls = " ".join(f"k-{k[0]}" for k in seg.kinds) + (" multi" if len(seg.records) > 1 else "")
             title = "; ".join(f"{rid}: {records[rid]['label']}" for rid in seg.records)
-            segs.append(
-                {"offset": seg.offset, "text": seg.text, "rids": " ".join(seg.records), "cls": cls, "title": title}
-            )
+            segs.append({"offset": seg.offset, "text": seg.text, "rids": " ".join(seg.records), "cls": cls, "title": title})
     rejected = []
     for rej in r.get("rejected") or []:
         record = rej.get("record") or {}
-        rejected.append({"kind": rej.get("kind") or "", "reason": rej.get("reason") or "", "evidence": str(record.get("evidence") or ""),
-                         "record": json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True)})  # fmt: skip
+        rejected.append(
+            {
+                "kind": rej.get("kind") or "",
+                "reason": rej.get("reason") or "",
+                "evidence": str(record.get("evidence") or ""),
+                "record": json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True),
+            }
+        )
     run = r.get("run") or {}
     usage = run.get("usage") or {}
     return {
@@ -422,9 +432,7 @@ def _article_view(raw: str, n: int, texts: Texts, links: dict[tuple[str, str, st
     }
 
 
-def _articles(
-    store: EventStore, texts: Texts, links: dict[tuple[str, str, str], dict[str, Any]]
-) -> Iterator[dict[str, Any]]:
+def _articles(store: EventStore, texts: Texts, links: dict[tuple[str, str, str], dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for n, raw in enumerate(_results(store), 1):
         yield _article_view(raw, n, texts, links)
 
@@ -506,8 +514,8 @@ def write_report(
     last merge, as `export` does. Raises `StoreError` when `out_dir` has no store. The file
     is written under a temporary name and renamed when complete.
     """
-    from llm_extract.tasks.security_events.views.export import stats
     from llm_extract.tasks.security_events.merge import merge_events, merge_is_current
+    from llm_extract.tasks.security_events.views.export import stats
 
     out_dir = Path(out_dir)
     dest = Path(dest) if dest is not None else out_dir / REPORT_FILE

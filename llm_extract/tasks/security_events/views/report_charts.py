@@ -57,8 +57,6 @@ class Overview:
     unlocatable: set[str] = field(default_factory=set)
 
 
-
-
 # -- charts ----------------------------------------------------------------------------------------------------
 _TL_WIDTH, _TL_LEFT, _TL_RIGHT, _TL_ROW, _TL_TOP = 960, 130, 20, 14, 28
 
@@ -113,19 +111,19 @@ def timeline(store: EventStore, ov: Overview) -> dict[str, Any]:
         placed = []
         for e, (start, end) in mine:
             x1, x2 = x(start), x(end)
-            row = next((i for i, last in enumerate(rows_end) if last + 8 <= x1), None)
-            if row is None:
+            slot = next((i for i, last in enumerate(rows_end) if last + 8 <= x1), None)
+            if slot is None:
                 if len(rows_end) < 12:
                     rows_end.append(-1e9)
-                    row = len(rows_end) - 1
+                    slot = len(rows_end) - 1
                 else:
-                    row = min(range(len(rows_end)), key=lambda i: rows_end[i])
-            rows_end[row] = max(x2, x1 + 6)
-            placed.append((e, x1, x2, row))
+                    slot = min(range(len(rows_end)), key=lambda i: rows_end[i])
+            rows_end[slot] = max(x2, x1 + 6)
+            placed.append((e, x1, x2, slot))
         n_rows = max(len(rows_end), 1)
         lanes.append({"label": label, "y": y0, "height": n_rows * _TL_ROW, "kind": kind, "count": len(mine)})
-        for e, x1, x2, row in placed:
-            cy = y0 + row * _TL_ROW + _TL_ROW / 2
+        for e, x1, x2, slot in placed:
+            cy = y0 + slot * _TL_ROW + _TL_ROW / 2
             points.append({**e, "x1": x1, "x2": x2, "cx": round((x1 + x2) / 2, 1), "cy": cy, "range": x2 - x1 > 3,
                            "r": min(4 + (e["mentions"] or 1) - 1, 8)})  # fmt: skip
         y0 += n_rows * _TL_ROW + 10
@@ -144,5 +142,3 @@ def bars(by_group: Iterable[Any]) -> dict[str, Any]:
         y, w = 6 + i * (bar + 6), round(max(w, 1), 1)
         out.append({"group": group, "short": short, "kg": kg, "label": f"{_num(kg)} kg", "y": y, "w": w})
     return {"rows": out, "width": width, "left": left, "bar": bar, "height": 12 + len(rows) * (bar + 6)}
-
-

@@ -250,9 +250,7 @@ def _countries() -> tuple[_Country, ...]:
         if geometry.get("id") is not None:  # the country's own name, not its part's (N. Cyprus)
             merged[key] = (name, merged[key][1])
         merged[key][1].extend(rings)
-    return tuple(
-        _Country(key if not key.startswith("?") else "", merged[key][0], tuple(merged[key][1])) for key in order
-    )
+    return tuple(_Country(key if not key.startswith("?") else "", merged[key][0], tuple(merged[key][1])) for key in order)
 
 
 def drawn_countries() -> frozenset[str]:
@@ -485,9 +483,7 @@ def world_map_svg(
     missing = sorted((code for code, v in kg_map.items() if code not in drawn), key=lambda c: (-kg_map[c], c))
     if missing:
         names = _country_names(missing[:8])
-        listed = ", ".join(
-            f"{names[c]} ({_kg(kg_map[c])} kg)" if kg_map[c] else f"{names[c]} (no mass)" for c in missing[:8]
-        )
+        listed = ", ".join(f"{names[c]} ({_kg(kg_map[c])} kg)" if kg_map[c] else f"{names[c]} (no mass)" for c in missing[:8])
         more = f" and {len(missing) - 8} more" if len(missing) > 8 else ""
         legend.line(f"Too small to draw at this scale: {listed}{more}.")
     legend.line("Boundaries: Made with Natural Earth (public domain), 1:110m, via world-atlas.")

@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-
 from llm_extract.core.articles import article_from_json, iter_articles, read_article
 from llm_extract.errors import InputError, LLMExtractError
 from llm_extract.runs.store import EventStore
-
 
 __all__ = ["Segment", "Texts", "segments"]
 
@@ -140,5 +138,3 @@ class Texts:
             why = f"the text is not in the store and {source} was not found"
         hint = "" if self.root is not None else "; pass the articles' directory (articles_root / --articles-root)"
         return None, why + hint
-
-

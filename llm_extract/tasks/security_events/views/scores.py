@@ -6,15 +6,23 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-
 if TYPE_CHECKING:  # pragma: no cover
     from rich.table import Table
 
 
 __all__ = [
     "AGREEMENT_FIELDS",
-    "SEIZURE_FIELDS","PRF", "ArticleScore", "EvalReport", "FieldScore", "KindResult", "KindScores", "RecordMatch", "RunScore", "render_report"]
-
+    "SEIZURE_FIELDS",
+    "PRF",
+    "ArticleScore",
+    "EvalReport",
+    "FieldScore",
+    "KindResult",
+    "KindScores",
+    "RecordMatch",
+    "RunScore",
+    "render_report",
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,7 +118,6 @@ class EvalReport(BaseModel):
 # --------------------------------------------------------------------------------------------
 
 
-
 # --------------------------------------------------------------------------------------------
 # tables
 # --------------------------------------------------------------------------------------------
@@ -149,11 +156,11 @@ def render_report(report: EvalReport) -> list[Table]:
     fields = table("Field accuracy on matched records", "field")
     for kind, names in (("agreements", AGREEMENT_FIELDS), ("seizures", SEIZURE_FIELDS)):
         for name in names:
-            cells = []
+            accuracy_cells: list[str] = []
             for run in report.runs:
                 f = getattr(run, kind).fields[name]
-                cells.append(f"{_num(f.accuracy)} ({f.correct}/{f.total})")
-            fields.add_row(f"{kind}: {name}", *cells, end_section=name == names[-1])
+                accuracy_cells.append(f"{_num(f.accuracy)} ({f.correct}/{f.total})")
+            fields.add_row(f"{kind}: {name}", *accuracy_cells, end_section=name == names[-1])
 
     per_article = table("Per article: found / gold (+ extra predictions)", "article")
     for i, gold_article in enumerate(report.runs[0].articles if report.runs else []):
