@@ -9,7 +9,15 @@ from typing import Annotated, Optional
 import typer
 
 from llm_extract.cli.app import batch_app
-from llm_extract.cli.common import EXIT_FAILURES, EXIT_OK, escape, fail_usage, setup_logging, write_html_report
+from llm_extract.cli.common import (
+    EXIT_FAILURES,
+    EXIT_OK,
+    escape,
+    fail_usage,
+    output_lock_or_exit,
+    setup_logging,
+    write_html_report,
+)
 from llm_extract.cli.run import call_mode_of, print_summary
 
 __all__ = ["batch_collect", "batch_status", "batch_submit"]
@@ -179,6 +187,7 @@ def batch_collect(
     ] = False,
     prices: Annotated[Optional[Path], typer.Option("--prices", help="JSON price table (USD per 1M tokens).")] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write OUTDIR/report.html.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If another process is writing OUTDIR, wait for it to finish.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")] = 0,
 ) -> None:
@@ -199,7 +208,8 @@ def batch_collect(
             outdir, model=model, base_url=base_url, concurrency=concurrency, max_reasks=max_reasks,
             keep_ungrounded=keep_ungrounded or None, prices_file=prices,
         )  # fmt: skip
-        summary = asyncio.run(acollect(outdir, extractor=extractor, live_fallback=not no_live))
+        with output_lock_or_exit(console, outdir, wait=wait, quiet=quiet):  # one writer per directory
+            summary = asyncio.run(acollect(outdir, extractor=extractor, live_fallback=not no_live))
     except (BatchError, ConfigError, PromptError) as exc:
         fail_usage(console, exc)
     except LLMExtractError as exc:

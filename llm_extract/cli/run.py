@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from llm_extract.cli.app import app
-from llm_extract.cli.common import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, escape, setup_logging, write_html_report
+from llm_extract.cli.common import (
+    EXIT_FAILURES,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    article_printer,
+    disk_full,
+    escape,
+    fail_usage,
+    note_printer,
+    output_lock_or_exit,
+    setup_logging,
+    terminate_as_interrupt,
+    write_html_report,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from llm_extract.core.pipeline import Extractor
     from llm_extract.core.task import Task
     from llm_extract.runs.runner import BatchSummary
     from llm_extract.settings import CallMode, Mode
@@ -53,70 +70,111 @@ def call_mode_of(value: str) -> CallMode:
     return value if value in ("auto", "tools", "json", "json_schema") else "auto"  # type: ignore[return-value]
 
 
+_PATHS_HELP = "Articles: .txt, .md, .html, .htm and .jsonl files, directories of them, or - for standard input."
+_TASK_HELP = "What to extract: a built-in or installed task name, or module:attribute. [default: security_events]"
+_CALL_MODE_HELP = (
+    "auto (json_schema for llama.cpp, vLLM, Ollama; else tools), tools (tool calling), json (JSON mode) "
+    "or json_schema (the answer constrained to the schema by the server)."
+)
+_MAX_COST_HELP = (
+    "Stop starting new articles once the estimated cost (USD) of what is paid for reaches this. Only live and "
+    "--record calls count: replayed answers (and answers from the cache) are not paid, so a --replay run never "
+    "stops for it."
+)
+_VERBOSE_HELP = (
+    "-v: one line per article (what happened, calls, reasks, retries, time); -vv: llm_extract's debug logging; "
+    "-vvv: the libraries' (openai, httpx, instructor) debug logging too, which the environment variable "
+    "LLM_EXTRACT_LIBRARY_DEBUG=1 also turns on."
+)
+
+
 @app.command()
 def run(
-    paths: Annotated[list[Path], typer.Argument(
-            metavar="PATHS",
-            help="Articles: .txt, .md, .html, .htm and .jsonl files, directories of them, or - for standard input.",
-            show_default=False,
-        )],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (records.jsonl, errors.jsonl).")] = Path("out"),
-    task: Annotated[
-        Optional[str],
-        typer.Option("--task", help="What to extract: a built-in or installed task name, or module:attribute. [default: security_events]"),
-    ] = None,
+    paths: Annotated[list[Path], typer.Argument(metavar="PATHS", help=_PATHS_HELP, show_default=False)],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output directory (records.jsonl, errors.jsonl, extract.db).")
+    ] = Path("out"),
+    task: Annotated[str | None, typer.Option("--task", help=_TASK_HELP)] = None,
     task_option: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--task-option", help="A task option KEY=VALUE (repeatable; VALUE read as JSON when it parses)."),
     ] = None,
-    model: Annotated[Optional[str], typer.Option(help="Model name. [default: gpt-4o-mini]", envvar="LLM_EXTRACT_MODEL")] = None,
-    base_url: Annotated[
-        Optional[str], typer.Option("--base-url", help="An OpenAI-compatible server (Ollama, vLLM, llama.cpp). Env OPENAI_BASE_URL.")
+    model: Annotated[
+        str | None, typer.Option(help="Model name. [default: gpt-4o-mini]", envvar="LLM_EXTRACT_MODEL")
     ] = None,
-    replay: Annotated[bool, typer.Option("--replay", help="Answer from recordings; no network, no key (default without OPENAI_API_KEY).")] = False,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="An OpenAI-compatible server (Ollama, vLLM, llama.cpp). Env OPENAI_BASE_URL."),
+    ] = None,
+    replay: Annotated[
+        bool,
+        typer.Option("--replay", help="Answer from recordings; no network, no key (default without OPENAI_API_KEY)."),
+    ] = False,
     record: Annotated[bool, typer.Option("--record", help="Call the model and save its responses for replay.")] = False,
     live: Annotated[bool, typer.Option("--live", help="Call the model; save nothing.")] = False,
     replay_dir: Annotated[
-        Path, typer.Option("--replay-dir", help="Where recordings are read and written.", envvar="LLM_EXTRACT_REPLAY_DIR")
+        Path,
+        typer.Option("--replay-dir", help="Where recordings are read and written.", envvar="LLM_EXTRACT_REPLAY_DIR"),
     ] = Path("recordings"),
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=1024, help="Articles in flight at once (a long article's chunks run together).")] = 8,
-    call_mode: Annotated[
-        str,
+    concurrency: Annotated[
+        int,
         typer.Option(
-            "--call-mode",
-            help="auto (json_schema for llama.cpp, vLLM, Ollama; else tools), tools (tool calling), json (JSON mode) "
-            "or json_schema (the answer constrained to the schema by the server).",
+            "--concurrency", "-c", min=1, max=1024,
+            help="Articles in flight at once (a long article's chunks run together).",
         ),
-    ] = "auto",
+    ] = 8,
+    call_mode: Annotated[str, typer.Option("--call-mode", help=_CALL_MODE_HELP)] = "auto",
     max_tokens: Annotated[
-        Optional[int], typer.Option("--max-tokens", min=16, help="Cap on the answer's tokens. [default: 1536 for the built-in task]")
+        int | None,
+        typer.Option("--max-tokens", min=16, help="Cap on the answer's tokens. [default: 1536 for the built-in task]"),
     ] = None,
-    max_reasks: Annotated[Optional[int], typer.Option("--max-reasks", min=0, max=10, help="Validation reasks. [default: 2]")] = None,
+    max_reasks: Annotated[
+        int | None, typer.Option("--max-reasks", min=0, max=10, help="Validation reasks. [default: 2]")
+    ] = None,
     max_attempts: Annotated[
-        Optional[int], typer.Option("--max-attempts", min=1, max=20, help="Transport attempts per call. [default: 5]")
+        int | None, typer.Option("--max-attempts", min=1, max=20, help="Transport attempts per call. [default: 5]")
     ] = None,
-    timeout: Annotated[Optional[float], typer.Option("--timeout", min=0.1, help="Seconds per HTTP call. [default: 120]")] = None,
+    timeout: Annotated[
+        float | None, typer.Option("--timeout", min=0.1, help="Seconds per HTTP call. [default: 120]")
+    ] = None,
     retry_wait: Annotated[
-        Optional[float], typer.Option("--retry-wait", min=0, help="First transport-retry backoff in seconds; doubles, with jitter. [default: 1]")
+        float | None,
+        typer.Option(
+            "--retry-wait", min=0, help="First transport-retry backoff in seconds; doubles, with jitter. [default: 1]"
+        ),
     ] = None,
     retry_max_wait: Annotated[
-        Optional[float], typer.Option("--retry-max-wait", min=0, help="Cap on one backoff wait and on an honoured Retry-After. [default: 30 / 120]")
+        float | None,
+        typer.Option(
+            "--retry-max-wait", min=0,
+            help="Cap on one backoff wait and on an honoured Retry-After. [default: 30 / 120]",
+        ),
     ] = None,
     keep_ungrounded: Annotated[
         bool,
-        typer.Option("--keep-ungrounded", help="Keep records whose evidence is not in the article (flagged), besides listing them as rejected."),
+        typer.Option(
+            "--keep-ungrounded",
+            help="Keep records whose evidence is not in the article (flagged), besides listing them as rejected.",
+        ),
     ] = False,
-    force: Annotated[bool, typer.Option("--force", help="Re-extract articles already done in OUT (default: resume).")] = False,
-    max_cost: Annotated[
-        Optional[float], typer.Option("--max-cost", min=0, help="Stop starting new articles once the estimated cost (USD) reaches this.")
+    force: Annotated[
+        bool, typer.Option("--force", help="Re-extract articles already done in OUT (default: resume).")
+    ] = False,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0, help=_MAX_COST_HELP)] = None,
+    prices: Annotated[
+        Path | None, typer.Option("--prices", help="JSON price table (USD per 1M tokens) overriding the defaults.")
     ] = None,
-    prices: Annotated[Optional[Path], typer.Option("--prices", help="JSON price table (USD per 1M tokens) overriding the defaults.")] = None,
     no_merge: Annotated[
-        bool, typer.Option("--no-merge", help="Skip the cross-article merge at the end (run `llm-extract merge OUT` later).")
+        bool,
+        typer.Option("--no-merge", help="Skip the cross-article merge at the end (run `llm-extract merge OUT` later)."),
     ] = False,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write OUT/report.html.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another run is writing OUT, wait for it to finish (default: refuse at once)."),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More logging (-v info, -vv debug).")] = 0,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help=_VERBOSE_HELP)] = 0,
 ) -> None:
     """Extract records from articles into OUT/ (records.jsonl, extract.db): agreements and seizures by default.
 
@@ -132,11 +190,11 @@ def run(
         raise typer.BadParameter("must be auto, tools, json or json_schema", param_hint="--call-mode")
     missing = [str(p) for p in paths if str(p) != "-" and not p.exists()]
     if missing:
-        console.print(f"[red]error:[/red] no such file or directory: {escape(', '.join(missing))}", highlight=False, soft_wrap=True)
+        missing_text = escape(", ".join(missing))
+        console.print(f"[red]error:[/red] no such file or directory: {missing_text}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE)
 
     from llm_extract.core.articles import iter_articles
-    from llm_extract.runs.runner import run_batch
     from llm_extract.core.pipeline import Extractor
     from llm_extract.settings import ExtractorSettings
 
@@ -168,51 +226,93 @@ def run(
     items = iter_articles(paths)
     first = next(items, None)
     if first is None:
-        console.print(f"[red]error:[/red] no articles (.txt, .md, .html, .jsonl) under {escape(', '.join(map(str, paths)))}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[red]error:[/red] no articles (.txt, .md, .html, .jsonl) under {escape(', '.join(map(str, paths)))}",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(EXIT_USAGE)
 
     def chain():  # type: ignore[no-untyped-def]
         yield first
         yield from items
 
-    if not quiet:
-        console.print(
-            f"llm-extract: task {extractor.task.name}, mode [bold]{extractor.mode}[/bold], model {settings.model}, "
-            f"prompt {extractor.prompts.version}, concurrency {settings.concurrency} → {out}/"
-        )
+    with output_lock_or_exit(console, out, wait=wait, quiet=quiet):  # one writer per output directory
+        if not quiet:
+            console.print(
+                f"llm-extract: task {escape(extractor.task.name)}, mode [bold]{extractor.mode}[/bold], model "
+                f"{escape(settings.model)}, prompt {extractor.prompts.version}, concurrency {settings.concurrency} → "
+                f"{escape(str(out))}/",
+                highlight=False,
+                soft_wrap=True,
+            )
+            if max_cost is not None and extractor.mode == "replay":
+                console.print(
+                    "[yellow]note:[/yellow] --max-cost counts only paid (live, --record) calls: this replay run is "
+                    "not limited by it",
+                    soft_wrap=True,
+                )
+        summary = _extract(console, extractor, chain(), paths, out, force=force, max_cost=max_cost, merge=not no_merge,
+                           quiet=quiet, verbose=verbose)  # fmt: skip
+        print_summary(console, summary, out, quiet=quiet, mode=extractor.mode, task=extractor.task)
+        if not no_report:
+            write_html_report(console, out, quiet=quiet)
+    raise typer.Exit(EXIT_FAILURES if summary.failed else EXIT_OK)
+
+
+def _extract(
+    console: Console, extractor: Extractor[Any], items: Iterator[Any], paths: list[Path], out: Path, *, force: bool,
+    max_cost: float | None, merge: bool, quiet: bool, verbose: int,
+) -> BatchSummary:  # fmt: skip
+    """`run_batch` with progress, per-article lines (-v), notes, and one clear line when it stops early."""
     import sqlite3
 
-    from llm_extract.errors import LLMExtractError
+    from llm_extract.errors import LLMExtractError, StoreError
+    from llm_extract.runs.runner import BatchSummary, run_batch
 
+    summary = BatchSummary()
+    roots = [p for p in paths if str(p) != "-" and p.is_dir()]
+    on_article = article_printer(console, roots) if verbose and not quiet else None
+    where = escape(str(out))
+    got: dict[str, int] = {}
     try:
-        with _progress(console, paths, quiet=quiet) as on_done:
-            summary = asyncio.run(
+        with terminate_as_interrupt() as got, _progress(console, paths, quiet=quiet) as on_done:
+            asyncio.run(
                 run_batch(
-                    extractor,
-                    chain(),
-                    out,
-                    concurrency=settings.concurrency,
-                    force=force,
-                    max_cost_usd=max_cost,
-                    merge=not no_merge,
-                    on_done=on_done,
+                    extractor, items, out, concurrency=extractor.settings.concurrency, force=force,
+                    max_cost_usd=max_cost, merge=merge, on_done=on_done, on_article=on_article,
+                    note=note_printer(console, quiet=quiet), summary=summary,
                 )
-            )
-    except (OSError, sqlite3.Error, LLMExtractError) as exc:  # the output directory itself failed
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        by = "SIGTERM" if got.get("signal") == signal.SIGTERM else "Ctrl-C"
         console.print(
-            f"[red]error:[/red] the batch stopped: {escape(f'{type(exc).__name__}: {exc}')}. Every article "
-            f"finished before this is kept in {escape(str(out))}; fix the cause and run the same command to resume.",
+            f"interrupted ({by}): {summary.extracted:,} article(s) extracted in this run, and every one finished "
+            f"before, are kept in {where} (records.jsonl, extract.db); run the same command to resume",
             highlight=False,
             soft_wrap=True,
         )
+        raise typer.Exit(EXIT_TERMINATED if by == "SIGTERM" else EXIT_INTERRUPTED) from None
+    except StoreError as exc:  # an output directory of another task, a lost store that cannot be rebuilt, ...
+        fail_usage(console, exc)
+    except (OSError, sqlite3.Error, LLMExtractError) as exc:  # the output directory itself failed
+        if disk_full(exc):
+            what = escape(getattr(exc, "filename", None) or str(exc))
+            console.print(
+                f"[red]disk full:[/red] {what}: every finished article is kept in {where}; free space and run the "
+                "same command to resume",
+                highlight=False,
+                soft_wrap=True,
+            )
+        else:
+            console.print(
+                f"[red]error:[/red] the batch stopped: {escape(f'{type(exc).__name__}: {exc}')}. Every article "
+                f"finished before this is kept in {where}; fix the cause and run the same command to resume.",
+                highlight=False,
+                soft_wrap=True,
+            )
         raise typer.Exit(EXIT_FAILURES) from None
-    except KeyboardInterrupt:
-        console.print(f"interrupted: finished articles are kept in {escape(str(out))}; run the same command to resume")
-        raise typer.Exit(130) from None
-    print_summary(console, summary, out, quiet=quiet, mode=extractor.mode, task=extractor.task)
-    if not no_report:
-        write_html_report(console, out, quiet=quiet)
-    raise typer.Exit(EXIT_FAILURES if summary.failed else EXIT_OK)
+    return summary
 
 
 def _count_inputs(paths: list[Path]) -> int | None:
@@ -239,7 +339,14 @@ def _progress(console: Console, paths: list[Path], *, quiet: bool) -> Iterator[C
     if quiet or not console.is_terminal:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     progress = Progress(
         TextColumn("[bold]extracting"),
@@ -257,18 +364,23 @@ def _progress(console: Console, paths: list[Path], *, quiet: bool) -> Iterator[C
     def on_done(summary: BatchSummary) -> None:
         stats = (
             f"failed {summary.failed} · calls {summary.calls} · reasks {summary.reasks} · "
-            f"retries {summary.retries} · tokens {summary.input_tokens + summary.output_tokens:,} · ${summary.cost_usd:.4f}"
+            f"retries {summary.retries} · tokens {summary.input_tokens + summary.output_tokens:,} · "
+            f"${summary.cost_usd:.4f}"
         )
         progress.update(task, completed=summary.articles, stats=stats)
 
     with progress:
         yield on_done
 
-def print_summary(console: Console, summary: BatchSummary, out: Path, *, quiet: bool, mode: str, task: Task[Any, Any]) -> None:
+
+def print_summary(
+    console: Console, summary: BatchSummary, out: Path, *, quiet: bool, mode: str, task: Task[Any, Any]
+) -> None:
     from rich.table import Table
 
     for failure in summary.failures:
-        console.print(f"[red]failed[/red] {escape(f'[{failure.kind}]')} {escape(failure.message)}", highlight=False, soft_wrap=True)
+        line = f"[red]failed[/red] {escape(f'[{failure.kind}]')} {escape(failure.message)}"
+        console.print(line, highlight=False, soft_wrap=True)
     if quiet:
         return
     table = Table(show_header=False)
@@ -291,14 +403,17 @@ def print_summary(console: Console, summary: BatchSummary, out: Path, *, quiet: 
         table.add_row(name, f"{value:,}")
     if summary.canonical_events is not None:
         table.add_row("distinct events (merged across articles)", f"{summary.canonical_events:,}")
-    cost = f"${summary.cost_usd:,.4f}" + (f" (+{summary.unpriced} article(s) with no price)" if summary.unpriced else "")
+    cost = f"${summary.cost_usd:,.4f}"
+    if summary.unpriced:
+        cost += f" (+{summary.unpriced} article(s) with no price)"
     table.add_row("estimated cost" + (" (replayed: not paid)" if mode == "replay" else ""), cost)
     from rich.console import Console as _Console
 
     _Console().print(table)
-    console.print(f"records: {out}/records.jsonl")
+    console.print(f"records: {escape(str(out))}/records.jsonl", highlight=False, soft_wrap=True)
     if summary.budget_stopped:
         console.print("[yellow]stopped early:[/yellow] the estimated cost reached --max-cost; run again to continue")
     if summary.failures:
         kinds = ", ".join(f"{k}: {n}" for k, n in sorted(summary.failures_by_kind().items()))
-        console.print(f"failures by kind: {kinds} (details in {out}/errors.jsonl)")
+        details = f"failures by kind: {escape(kinds)} (details in {escape(str(out))}/errors.jsonl)"
+        console.print(details, highlight=False, soft_wrap=True)

@@ -9,7 +9,10 @@ a batch and is never silently skipped.
 Inputs:
 - `.txt` / `.md` files: the text as is (UTF-8);
 - `.html` / `.htm` files: the main text, extracted with trafilatura (boilerplate removed);
-- `.jsonl` files: one article per line, `{"id", "text", "published"?, "url"?, "title"?}`;
+- `.jsonl` files: one article per line, `{"id", "text", "published"?, "url"?, "title"?}`; an
+  id given twice (in any of the inputs) for two different texts is an `InputError` on the
+  second line ("duplicate id X (first at FILE:LINE)"), never two results with one id (the
+  same text twice is the same article, extracted once);
 - `-`: standard input, read as JSONL when its first character is `{`, else as one article;
 - directories: walked recursively in sorted order, taking the suffixes above (and
   reporting `.docx`, `.pdf` and other formats that are not read);
@@ -28,7 +31,7 @@ from pathlib import Path
 
 from llm_extract.errors import InputError
 
-__all__ = ["Article", "SUFFIXES", "article_from_json", "html_to_text", "iter_articles", "iter_jsonl", "read_article"]
+__all__ = ["SUFFIXES", "Article", "article_from_json", "html_to_text", "iter_articles", "iter_jsonl", "read_article"]
 
 #: File suffixes read as plain-text articles.
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
@@ -93,7 +96,8 @@ def _decode(data: bytes, source: str) -> str:
             try:
                 return data[len(bom) :].decode(encoding)
             except UnicodeDecodeError as exc:
-                raise InputError(source, f"starts with a {encoding} byte-order mark but is not {encoding} text") from exc
+                problem = f"starts with a {encoding} byte-order mark but is not {encoding} text"
+                raise InputError(source, problem) from exc
     if b"\x00" in data[:8192]:
         raise InputError(source, "looks like a binary file, not text")
     try:
@@ -193,21 +197,39 @@ def article_from_json(obj: object, where: str) -> Article:
     )
 
 
-def iter_jsonl(lines: Iterable[str], source: str) -> Iterator[Article | InputError]:
-    """Articles from JSONL lines; a bad line becomes an `InputError` naming `source:line`."""
+#: ids given in the inputs so far: id → (where it was first given, sha256 of that text)
+SeenIds = dict[str, tuple[str, str]]
+
+
+def iter_jsonl(lines: Iterable[str], source: str, *, seen: SeenIds | None = None) -> Iterator[Article | InputError]:
+    """Articles from JSONL lines; a bad line becomes an `InputError` naming `source:line`.
+
+    An id given again for a different text (in these lines, or in `seen`: the ids of other
+    inputs of the same run) is an `InputError` on the later line.
+    """
+    ids: SeenIds = {} if seen is None else seen
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         where = f"{source}:{number}"
         try:
-            yield article_from_json(json.loads(line), where)
+            obj = json.loads(line)
+            article = article_from_json(obj, where)
         except json.JSONDecodeError as exc:
             yield InputError(where, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
         except InputError as exc:
             yield exc
+            continue
+        if obj.get("id") is not None:  # an id was given
+            first = ids.setdefault(article.id, (where, article.sha256))
+            if first[1] != article.sha256:
+                yield InputError(where, f"duplicate id {article.id!r} (first at {first[0]}) with a different text")
+                continue
+        yield article
 
 
-def _iter_jsonl_file(path: Path) -> Iterator[Article | InputError]:
+def _iter_jsonl_file(path: Path, seen: SeenIds) -> Iterator[Article | InputError]:
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -220,10 +242,10 @@ def _iter_jsonl_file(path: Path) -> Iterator[Article | InputError]:
                     yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
                 except UnicodeDecodeError:
                     yield "\x00not utf-8"  # reported as invalid JSON on that line
-        yield from iter_jsonl(lines(), str(path))
+        yield from iter_jsonl(lines(), str(path), seen=seen)
 
 
-def _iter_stdin() -> Iterator[Article | InputError]:
+def _iter_stdin(seen: SeenIds) -> Iterator[Article | InputError]:
     data = sys.stdin.buffer.read()
     try:
         text = _decode(data, "<stdin>")
@@ -231,7 +253,7 @@ def _iter_stdin() -> Iterator[Article | InputError]:
         yield exc
         return
     if text.lstrip().startswith("{"):
-        yield from iter_jsonl(text.split("\n"), "<stdin>")  # not splitlines(): U+2028 may be inside a string
+        yield from iter_jsonl(text.split("\n"), "<stdin>", seen=seen)  # not splitlines(): U+2028 may be in a string
     elif not text.strip():
         yield InputError("<stdin>", "standard input is empty")
     else:
@@ -244,33 +266,36 @@ def iter_articles(paths: Iterable[str | Path]) -> Iterator[Article | InputError]
     Directories are read in sorted order and only files with a suffix in `SUFFIXES` are
     taken from them (files in a format we do not read, `UNSUPPORTED_SUFFIXES`, are reported
     as errors, never skipped silently); a file named explicitly is read whatever its suffix. Problems come out
-    as `InputError` items, in order, instead of exceptions.
+    as `InputError` items, in order, instead of exceptions. An id given twice for two texts, in
+    any of the JSONL inputs, is an `InputError` on its second line.
     """
+    seen: SeenIds = {}
     for raw in paths:
         if str(raw) == "-":
-            yield from _iter_stdin()
+            yield from _iter_stdin(seen)
             continue
         path = Path(raw)
         if path.is_dir():
             try:
-                files = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES or p.suffix.lower() in UNSUPPORTED_SUFFIXES)
+                wanted = SUFFIXES | UNSUPPORTED_SUFFIXES.keys()
+                files = sorted(p for p in path.rglob("*") if p.suffix.lower() in wanted)
             except OSError as exc:
                 yield InputError(str(path), f"cannot list the directory ({exc.strerror or exc})")
                 continue
             for file in files:
                 if file.is_file():
-                    yield from _read_one(file)
+                    yield from _read_one(file, seen)
                 elif not file.is_dir():  # a broken link, a socket...: said, never skipped silently
                     yield InputError(str(file), "is not a readable regular file (a broken link?)")
         elif path.exists():
-            yield from _read_one(path)
+            yield from _read_one(path, seen)
         else:
             yield InputError(str(path), "no such file or directory")
 
 
-def _read_one(path: Path) -> Iterator[Article | InputError]:
+def _read_one(path: Path, seen: SeenIds) -> Iterator[Article | InputError]:
     if path.suffix.lower() in JSONL_SUFFIXES:
-        yield from _iter_jsonl_file(path)
+        yield from _iter_jsonl_file(path, seen)
         return
     try:
         yield read_article(path)

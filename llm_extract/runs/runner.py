@@ -2,40 +2,47 @@
 
 "Batch" here is a run over many articles, live or replayed; the provider's Batch API is
 `llm_extract.runs.batch_api`. Both write their results through the worker loop of this
-module (`process`), into the same outputs (`RunSink`):
+module (`process`), into the same outputs (`RunSink`). Articles are pulled lazily by
+`concurrency` workers, so memory stays flat. Each finished article is committed to the
+store (`OUTDIR/extract.db`, one transaction), then appended to `OUTDIR/records.jsonl` (one
+whole, flushed line); each failure goes to the store and to `OUTDIR/errors.jsonl`. One
+article's failure never stops the batch. How an item becomes a result is a `Worker`'s.
 
-Articles are pulled lazily from an iterator by `concurrency` workers, so memory stays flat
-however large the batch. Each finished article is committed to the SQLite store
-(`OUTDIR/extract.db`, one transaction) and then appended to `OUTDIR/records.jsonl` (one
-whole line, flushed); each failure goes to the store and to `OUTDIR/errors.jsonl` with its
-reason. One article's failure never stops the batch. How an item becomes a result is a
-`Worker`'s: `run_batch`'s extracts articles with the extractor; Batch API collect's extracts
-an article from its downloaded answers (`batch_api.collect.AnswerWorker`).
-
-Resume: run the same command again. Articles already in the store are skipped; a line torn
-by a kill is cut off; an article committed to the store but not yet written to
-`records.jsonl` (a kill between the two) is written from the store, so no result is lost
-and none is written twice. `force=True` re-extracts everything and rewrites
-`records.jsonl`. Articles with identical text are the same article (same sha256) and are
-extracted once.
+Resume: run the same command again. Articles in the store are skipped; `records.jsonl` is
+repaired from the store (a torn last line cut, damaged lines rewritten, missing ones
+written), and a lost store rebuilt from `records.jsonl` (`llm_extract.runs.outputs`): no
+result is lost, none is written twice. `force=True` re-extracts everything. Articles with
+identical text are one article (same sha256). One process writes a directory at a time
+(`llm_extract.runs.lock`). Interrupted (Ctrl-C, SIGTERM), the loop waits for the commits in
+flight and writes their lines: the store is never ahead of records.jsonl at exit.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import sqlite3
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from llm_extract.core.articles import Article
 from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, Failure, Usage
 from llm_extract.errors import InputError, LLMExtractError, ModelCallError, StoreError
-from llm_extract.runs.outputs import ERRORS_FILE, RECORDS_FILE, STORE_FILE
+from llm_extract.runs.outputs import (
+    ERRORS_FILE,
+    RECORDS_FILE,
+    STORE_FILE,
+    JsonlAppender,
+    cut_torn_line,
+    keys_in,
+    rebuild_store,
+    restore_records,
+)
 
 if TYPE_CHECKING:
     from llm_extract.core.pipeline import Extractor
@@ -43,25 +50,9 @@ if TYPE_CHECKING:
     from llm_extract.runs.store import EventStore
 
 __all__ = [
-    "ERRORS_FILE",
-    "RECORDS_FILE",
-    "STORE_FILE",
-    "BatchSummary",
-    "Failed",
-    "JsonlAppender",
-    "RunSink",
-    "Skipped",
-    "Waiting",
-    "Worker",
-    "cut_torn_line",
-    "failure_of",
-    "keys_in",
-    "list_price",
-    "now_iso",
-    "process",
-    "restore_records",
-    "run_batch",
-    "unexpected_failure",
+    "ERRORS_FILE", "RECORDS_FILE", "STORE_FILE", "ArticleOutcome", "BatchSummary", "CallCounts", "Failed",
+    "JsonlAppender", "RunSink", "Skipped", "Waiting", "Worker", "cut_torn_line", "failure_of", "keys_in",
+    "list_price", "now_iso", "process", "restore_records", "run_batch", "unexpected_failure",
 ]
 
 log = logging.getLogger(__name__)
@@ -86,6 +77,9 @@ class BatchSummary:
     output_tokens: int = 0
     cost_usd: float = 0.0
     unpriced: int = 0
+    #: the estimated cost of what was paid for (live and recorded calls; not replayed, not cached):
+    #: what `max_cost_usd` counts
+    billed_usd: float = 0.0
     budget_stopped: bool = False
     canonical_events: int | None = None
     failures: list[Failure] = field(default_factory=list)
@@ -119,90 +113,82 @@ class BatchSummary:
             self.unpriced += 1
         else:
             self.cost_usd += run.cost_usd
+            if run.mode != "replay":  # replayed answers are not paid
+                self.billed_usd += run.cost_usd
 
-    def add_failed_calls(self, calls: list[CallRecord], cost: Callable[[list[CallRecord]], float | None]) -> None:
-        self.calls += len(calls)
-        self.input_tokens += sum(c.input_tokens for c in calls)
-        self.output_tokens += sum(c.output_tokens for c in calls)
-        spent = cost(calls)
+    def add_failed_calls(
+        self, calls: Sequence[CallRecord], cost: Callable[[list[CallRecord]], float | None], *, kind: str | None = None
+    ) -> CallCounts:
+        """Count the calls of a failed article (`kind`: the failure's), as a result's are counted."""
+        counted = CallCounts.of(calls, failure_kind=kind)
+        self.calls += counted.calls
+        self.cached_calls += counted.cached
+        self.reasks += counted.reasks
+        self.retries += counted.retries
+        self.input_tokens += counted.input_tokens
+        self.output_tokens += counted.output_tokens
+        sent = list(calls)
+        spent = cost(sent) if sent else None
         if spent:
             self.cost_usd += spent
+            paid = [c for c in sent if c.outcome not in _NOT_PAID]
+            billed = spent if len(paid) == len(sent) else cost(paid) if paid else None
+            self.billed_usd += billed or 0.0
+        return counted
 
 
-class JsonlAppender:
-    """Appends whole lines and flushes each one, so a finished result is on disk at once."""
-
-    def __init__(self, path: Path, *, truncate: bool = False) -> None:
-        if not truncate:
-            cut_torn_line(path)
-        self._fh: IO[str] = path.open("w" if truncate else "a", encoding="utf-8")
-
-    def write_line(self, line: str) -> None:
-        self._fh.write(line + "\n")
-        self._fh.flush()
-
-    def write(self, obj: Any) -> None:
-        self.write_line(json.dumps(obj, ensure_ascii=False))
-
-    def close(self) -> None:
-        self._fh.close()
+#: failure kinds of replay: there, a request without an answer was never sent (no call made)
+_NOT_SENT = frozenset({"replay", "replay_miss", "stale_recording"})
+#: call outcomes nothing was paid for
+_NOT_PAID = frozenset({"ok (replayed)", "ok (cached)"})
 
 
-def cut_torn_line(path: Path) -> None:
-    """Cut a last line left unfinished by a kill (everything after the last newline)."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return
-    if size == 0:
-        return
-    with path.open("rb+") as fh:
-        fh.seek(max(size - 1, 0))
-        if fh.read(1) == b"\n":
-            return
-        step = 1 << 16
-        position = size
-        while position > 0:
-            start = max(position - step, 0)
-            fh.seek(start)
-            chunk = fh.read(position - start)
-            newline = chunk.rfind(b"\n")
-            if newline >= 0:
-                fh.truncate(start + newline + 1)
-                log.warning("%s: cut a torn last line (%d bytes)", path, size - start - newline - 1)
-                return
-            position = start
-        fh.truncate(0)
+@dataclass(frozen=True)
+class CallCounts:
+    """Calls, cache hits, reasks, retries and tokens, counted from an article's `CallRecord`s."""
+
+    calls: int = 0
+    cached: int = 0
+    reasks: int = 0
+    retries: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @classmethod
+    def of(cls, calls: Sequence[CallRecord], *, failure_kind: str | None = None) -> CallCounts:
+        """`failure_kind` of replay: the request replay could not answer made no call, and is not counted."""
+        if failure_kind in _NOT_SENT:
+            calls = [c for c in calls if c.response is not None or c.status_code is not None]
+        return cls(
+            calls=len(calls),
+            cached=sum(1 for c in calls if c.outcome == "ok (cached)"),
+            reasks=sum(1 for c in calls if c.kind == "reask"),
+            retries=sum(1 for c in calls if c.kind == "retry"),
+            input_tokens=sum(c.input_tokens for c in calls),
+            output_tokens=sum(c.output_tokens for c in calls),
+        )
+
+    @classmethod
+    def of_result(cls, result: ArticleResult) -> CallCounts:
+        run = result.run
+        return cls(
+            calls=run.calls, cached=run.cached_calls, reasks=run.reasks, retries=run.retries,
+            input_tokens=run.usage.input_tokens, output_tokens=run.usage.output_tokens,
+        )  # fmt: skip
 
 
-def keys_in(path: Path) -> set[str]:
-    """The article sha256 of every line of a records.jsonl."""
-    keys: set[str] = set()
-    if not path.exists():
-        return keys
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                keys.add(json.loads(line)["article"]["sha256"])
-            except (json.JSONDecodeError, KeyError, TypeError):
-                continue
-    return keys
+@dataclass(frozen=True)
+class ArticleOutcome:
+    """What happened to one item of a run (for `-v`: one line per article)."""
 
-
-def restore_records(store: EventStore, records_path: Path, done: set[str]) -> int:
-    """Make `records.jsonl` hold every article in `done`: cut a torn last line, then append
-    the results committed to the store but not yet written (a kill between the two).
-    Returns how many lines were restored."""
-    cut_torn_line(records_path)
-    missing = done - keys_in(records_path)
-    if missing:
-        with records_path.open("a", encoding="utf-8") as fh:
-            for key in sorted(missing):
-                text = store.result_json(key)
-                if text:
-                    fh.write(text.strip() + "\n")
-        log.info("restored %d result(s) from the store into %s", len(missing), records_path)
-    return len(missing)
+    status: Literal["ok", "failed", "skipped"]
+    #: where the article came from (None for an item skipped without being looked at)
+    source: str | None
+    seconds: float = 0.0
+    counts: CallCounts = field(default_factory=CallCounts)
+    #: the task's counts of the result (`Task.counts`)
+    found: dict[str, int] = field(default_factory=dict)
+    failure: Failure | None = None
 
 
 def now_iso() -> str:
@@ -236,11 +222,13 @@ class RunSink:
     them counted in `summary`.
 
     Opening it resumes what an earlier run left: `done` holds the articles with a result in
-    the store (and gets those committed since), and `records.jsonl` gets a torn last line
-    cut and every committed result it lacks (a kill between the two writes). `force=True`
-    starts `done` empty and rewrites `records.jsonl` from scratch. `errors.jsonl` lists this
-    run's failures only. `cost` prices the calls of a failed article (a result carries its
-    own cost). The store is opened, and closed, by the caller.
+    the store (and gets those committed since); a store that is empty beside a
+    `records.jsonl` is rebuilt from it; `records.jsonl` gets a torn last line cut, damaged
+    lines rewritten from the store and every committed result it lacks (a kill between the
+    two writes), each repair told to `note` in one line. `force=True` starts `done` empty
+    and rewrites `records.jsonl` from scratch. `errors.jsonl` lists this run's failures
+    only. `cost` prices the calls of a failed article (a result carries its own cost). The
+    store is opened, and closed, by the caller.
     """
 
     def __init__(
@@ -252,15 +240,20 @@ class RunSink:
         cost: Callable[[list[CallRecord]], float | None],
         force: bool = False,
         summary: BatchSummary | None = None,
+        note: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.task = task
         self.summary = summary if summary is not None else BatchSummary()
         self.records_path = Path(out_dir) / RECORDS_FILE
         self._cost = cost
+        self._note = note or log.warning
         self.done: set[str] = set() if force else store.done_keys()
         if not force:
-            restore_records(store, self.records_path, self.done)
+            if not self.done and self.records_path.exists() and self.records_path.stat().st_size:
+                rebuild_store(store, self.records_path, task, note=self._note)
+                self.done = store.done_keys()
+            restore_records(store, self.records_path, self.done, note=self._note)
         self._records: JsonlAppender | None = JsonlAppender(self.records_path, truncate=force)
         self._errors: JsonlAppender | None = None
         try:
@@ -272,29 +265,79 @@ class RunSink:
         self.extracting: set[str] = set()
         #: results that replaced one already in the store (records.jsonl then holds both lines)
         self.replaced = 0
+        #: store commits whose coroutine was cancelled while their thread went on: `drain` writes their lines
+        self._unwritten: dict[asyncio.Future[None], tuple[ArticleResult, Article]] = {}
 
     def taken(self, key: str, *, redo: bool = False) -> bool:
         """Whether the article is done (and not to be redone) or being extracted: skip it."""
         return (key in self.done and not redo) or key in self.extracting
 
     async def commit(self, result: ArticleResult, calls: list[CallRecord], article: Article) -> None:
-        """Store one result (in a thread: SQLite releases the GIL, the loop goes on), then its line."""
+        """Store one result (in a thread: SQLite releases the GIL, the loop goes on), then its line.
+
+        Cancelled while the store writes (Ctrl-C), the commit still ends in its thread, and
+        `drain` writes its line: the store is never left ahead of records.jsonl.
+        """
+        assert self._records is not None, "the sink is closed"
+        stored = asyncio.ensure_future(
+            asyncio.to_thread(self.store.add_result, result, calls=calls, extracted_at=now_iso(), text=article.text)
+        )
+        self._unwritten[stored] = (result, article)
+        try:
+            await asyncio.shield(stored)
+        except asyncio.CancelledError:
+            raise  # the commit goes on: drain() waits for it
+        except BaseException:
+            del self._unwritten[stored]
+            raise
+        del self._unwritten[stored]
+        self._written(result, article)
+
+    def _written(self, result: ArticleResult, article: Article) -> None:
         assert self._records is not None, "the sink is closed"
         if article.sha256 in self.done:
             self.replaced += 1
-        await asyncio.to_thread(self.store.add_result, result, calls=calls, extracted_at=now_iso(), text=article.text)
         self._records.write_line(result.model_dump_json())  # committed first, then the JSONL line
         self.done.add(article.sha256)
         self.summary.add_result(result, self.task.counts(result))
+        log.debug("%s: committed and written", article.source)
 
-    def fail(self, failure: Failure, calls: list[CallRecord] | None = None) -> None:
-        """Record one failure (with the calls it made, logged and counted)."""
+    async def drain(self) -> None:
+        """Wait for the store commits still running after their coroutine was cancelled, and
+        write their lines."""
+        while self._unwritten:
+            stored, (result, article) = next(iter(self._unwritten.items()))
+            try:
+                await stored
+            except Exception as exc:  # the commit failed: nothing to write (the article is not done)
+                log.info("%s: not committed (%s)", article.source, exc)
+                del self._unwritten[stored]
+                continue
+            del self._unwritten[stored]
+            if self._records is not None:
+                self._written(result, article)
+
+    def settle(self) -> None:
+        """On the way out of a run that stopped (interrupted, or a write failed): make
+        records.jsonl hold every result the store holds. Never raises: what it cannot do
+        now the next run does."""
+        if self._records is not None:
+            self._records.close()
+            self._records = None
+        try:
+            restore_records(self.store, self.records_path, self.store.done_keys(), note=self._note)
+        except (OSError, sqlite3.Error, StoreError) as exc:
+            log.info("%s not brought up to date with the store now (%s): the next run does it", RECORDS_FILE, exc)
+
+    def fail(self, failure: Failure, calls: list[CallRecord] | None = None) -> CallCounts:
+        """Record one failure (with the calls it made, logged and counted); returns how its calls count."""
         assert self._errors is not None, "the sink is closed"
         calls = calls or []
         self.summary.failures.append(failure)
-        self.summary.add_failed_calls(calls, self._cost)
+        counted = self.summary.add_failed_calls(calls, self._cost, kind=failure.kind)
         self.store.add_failure(failure, calls=calls, at=now_iso())
         self._errors.write(failure.model_dump(mode="json"))
+        return counted
 
     def merge(self) -> None:
         """Run the task's cross-article merge, if it has one (`summary.canonical_events`)."""
@@ -360,6 +403,7 @@ async def process(
     concurrency: int,
     on_done: Callable[[BatchSummary], None] | None = None,
     max_cost_usd: float | None = None,
+    on_article: Callable[[ArticleOutcome], None] | None = None,
 ) -> None:
     """Run every item through `worker` into `sink`, `concurrency` at a time: the one worker loop.
 
@@ -368,19 +412,28 @@ async def process(
     none is extracted twice. A result is committed to the store, then written to
     records.jsonl; a failure (an `LLMExtractError`, or any other exception: a bug must not
     stop the run or lose other results) is recorded with the calls it made.
-    `on_done` is called after each item; once the summary's cost reaches `max_cost_usd`,
-    no new item is started (those in flight finish).
+    `on_article` is told what happened to each item, `on_done` is called after each item;
+    once the summary's paid cost (`billed_usd`: replayed answers are not paid) reaches
+    `max_cost_usd`, no new item is started (those in flight finish).
+
+    When the run stops before its end (cancelled by Ctrl-C or SIGTERM, or an output that
+    cannot be written, e.g. a full disk), the commits in flight end and get their lines,
+    records.jsonl is brought up to date with the store, and the first error is raised as
+    itself (not inside an exception group).
     """
     iterator = iter(items)
     summary = sink.summary
+    tell = on_article or (lambda _outcome: None)
 
     async def one(item: T | Skipped | Waiting | Failed) -> None:
         summary.articles += 1
         if isinstance(item, Failed):
             sink.fail(item.failure)
+            tell(ArticleOutcome("failed", item.failure.source, failure=item.failure))
             return
         if isinstance(item, Skipped):
             summary.skipped += 1
+            tell(ArticleOutcome("skipped", None))
             return
         if isinstance(item, Waiting):
             return
@@ -388,19 +441,29 @@ async def process(
         key = article.sha256
         if sink.taken(key, redo=worker.redo(item)):
             summary.skipped += 1
+            tell(ArticleOutcome("skipped", article.source))
             return
         sink.extracting.add(key)
         calls: list[CallRecord] = []
+        started = time.monotonic()
+        log.debug("%s: extracting", article.source)
         try:
-            result = await worker.extract(item, calls)
-        except LLMExtractError as exc:
-            sink.fail(failure_of(article, exc), calls)
-        except Exception as exc:  # a bug must not stop the run or lose other results
-            log.exception("unexpected error on %s", article.source)
-            sink.fail(unexpected_failure(article, exc), calls)
-        else:
+            failure: Failure | None = None
+            try:
+                result = await worker.extract(item, calls)
+            except LLMExtractError as exc:
+                failure = failure_of(article, exc)
+            except Exception as exc:  # a bug must not stop the run or lose other results
+                log.exception("unexpected error on %s", article.source)
+                failure = unexpected_failure(article, exc)
+            if failure is not None:
+                counted = sink.fail(failure, calls)
+                tell(ArticleOutcome("failed", article.source, time.monotonic() - started, counted, failure=failure))
+                return
             await sink.commit(result, calls, article)
             worker.committed(item, result, calls)
+            seconds = time.monotonic() - started
+            tell(ArticleOutcome("ok", article.source, seconds, CallCounts.of_result(result), sink.task.counts(result)))
         finally:
             sink.extracting.discard(key)
 
@@ -409,17 +472,39 @@ async def process(
             await one(item)
             if on_done is not None:
                 on_done(summary)
-            if max_cost_usd is not None and summary.cost_usd >= max_cost_usd:
+            if max_cost_usd is not None and summary.billed_usd >= max_cost_usd:
                 if not summary.budget_stopped:
                     log.warning(
-                        "estimated cost $%.4f reached --max-cost $%.4f: no new articles", summary.cost_usd, max_cost_usd
+                        "estimated cost $%.4f reached --max-cost $%.4f: no new articles",
+                        summary.billed_usd,
+                        max_cost_usd,
                     )
                 summary.budget_stopped = True
                 return
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(max(concurrency, 1)):
-            group.create_task(loop())
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(max(concurrency, 1)):
+                group.create_task(loop())
+    except BaseException as exc:
+        try:
+            await sink.drain()
+        finally:
+            sink.settle()
+        if isinstance(exc, BaseExceptionGroup):
+            raise _first_error(exc) from None
+        raise
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first error of a task group that is not a cancellation (the one that stopped the others)."""
+    found: list[BaseException] = []
+    for exc in group.exceptions:
+        found.append(_first_error(exc) if isinstance(exc, BaseExceptionGroup) else exc)
+    for exc in found:
+        if not isinstance(exc, asyncio.CancelledError):
+            return exc
+    return found[0]
 
 
 def list_price(extractor: Extractor[Any]) -> Callable[[list[CallRecord]], float | None]:
@@ -446,46 +531,62 @@ async def run_batch(
     max_cost_usd: float | None = None,
     merge: bool = True,
     on_done: Callable[[BatchSummary], None] | None = None,
+    on_article: Callable[[ArticleOutcome], None] | None = None,
+    note: Callable[[str], None] | None = None,
+    summary: BatchSummary | None = None,
 ) -> BatchSummary:
     """Extract every article in `items` into `out_dir`, resuming what an earlier run did.
 
     `items` may hold `InputError`s (unreadable inputs): they are reported, not raised.
-    `max_cost_usd` stops starting new articles once the estimated cost reaches it (those
-    in flight finish). `on_done` is called after each article (progress display).
+    `max_cost_usd` stops starting new articles once the estimated cost of what is paid
+    (live and recorded calls: replayed answers are free) reaches it (those in flight
+    finish). `on_done` is called after each article (progress display), `on_article` with
+    what happened to it (`-v`); `note` is told, in one line each, what was repaired or
+    taken over (default: a logged warning). `summary` (filled as the run goes) lets a
+    caller that is interrupted say what was kept.
+
+    Holds the directory's lock (`llm_extract.runs.lock.hold_output`) while it writes:
+    another process writing it raises `OutputBusyError`.
     """
+    from llm_extract.runs.lock import hold_output
     from llm_extract.runs.store import EventStore
 
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    summary = summary if summary is not None else BatchSummary()
     task = extractor.task
-    store = EventStore(out_dir / STORE_FILE, tables=task.tables, task=task.name)
-    if store.task not in (None, task.name):
-        store.close()
-        raise StoreError(
-            f"{out_dir} holds results of the task {store.task!r}, not {task.name!r}: use another directory"
-        )
-    borrowed_cache = extractor.cache is None
-    if borrowed_cache:
-        await extractor.aclose()  # a client made before has no cache: the next one will
-        extractor.cache = store  # a rerun never pays twice for the same request
-    summary = BatchSummary()
-    sink: RunSink | None = None
-    try:
-        if extractor.prompts.system:
-            store.save_prompt(extractor.prompts.version, extractor.prompts.system)
-        sink = RunSink(store, out_dir, task, cost=list_price(extractor), force=force, summary=summary)
-        inputs = (Failed(failure_of(item, item)) if isinstance(item, InputError) else item for item in items)
-        await process(
-            inputs, Worker[Article](extractor), sink, concurrency=concurrency or extractor.settings.concurrency,
-            on_done=on_done, max_cost_usd=max_cost_usd,
-        )  # fmt: skip
-        sink.close()
-        if merge:
-            sink.merge()
-    finally:
-        if sink is not None:
-            sink.close()
-        await extractor.aclose()
+    db = out_dir / STORE_FILE
+    with hold_output(out_dir, say=note or log.warning):
+        if not db.exists():  # a store deleted by hand may leave its journal: never replay it into a new one
+            for leftover in (Path(f"{db}-wal"), Path(f"{db}-shm")):
+                leftover.unlink(missing_ok=True)
+        store = EventStore(db, tables=task.tables, task=task.name, task_spec=task.spec)
+        if store.task not in (None, task.name):
+            recorded = store.task
+            store.close()
+            raise StoreError(f"{out_dir} holds results of the task {recorded!r}, not {task.name!r}: use another one")
+        borrowed_cache = extractor.cache is None
         if borrowed_cache:
-            extractor.cache = None
-        store.close()
+            await extractor.aclose()  # a client made before has no cache: the next one will
+            extractor.cache = store  # a rerun never pays twice for the same request
+        sink: RunSink | None = None
+        try:
+            if extractor.prompts.system:
+                store.save_prompt(extractor.prompts.version, extractor.prompts.system)
+            sink = RunSink(store, out_dir, task, cost=list_price(extractor), force=force, summary=summary, note=note)
+            inputs = (Failed(failure_of(item, item)) if isinstance(item, InputError) else item for item in items)
+            await process(
+                inputs, Worker[Article](extractor), sink, concurrency=concurrency or extractor.settings.concurrency,
+                on_done=on_done, max_cost_usd=max_cost_usd, on_article=on_article,
+            )  # fmt: skip
+            sink.close()
+            if merge:
+                sink.merge()
+        finally:
+            if sink is not None:
+                sink.close()
+            await extractor.aclose()
+            if borrowed_cache:
+                extractor.cache = None
+            store.close()
     return summary

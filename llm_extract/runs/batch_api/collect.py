@@ -289,7 +289,9 @@ async def acollect(
     require_server(settings)
     summary = CollectSummary()
     client = batch_api_client(settings, extractor.transport)
-    store = EventStore(out_dir / STORE_FILE, tables=extractor.task.tables, task=extractor.task.name)
+    store = EventStore(
+        out_dir / STORE_FILE, tables=extractor.task.tables, task=extractor.task.name, task_spec=extractor.task.spec
+    )
     answers = AnswerTransport(extractor.transport, live=live_fallback)
     collect_settings = ExtractorSettings.resolve({"mode": "live", "max_reasks": None if live_fallback else 0}, base=settings)
     collector: Extractor[Any] = Extractor(settings=collect_settings, task=extractor.task, transport=answers, cache=store)

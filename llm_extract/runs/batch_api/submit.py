@@ -211,7 +211,9 @@ async def asubmit(
             f"{public_url(settings.base_url) or 'the OpenAI API'}: one output directory per server"
         )
     summary = SubmitSummary()
-    store = EventStore(out_dir / STORE_FILE, tables=extractor.task.tables, task=extractor.task.name)
+    store = EventStore(
+        out_dir / STORE_FILE, tables=extractor.task.tables, task=extractor.task.name, task_spec=extractor.task.spec
+    )
     client = batch_api_client(settings, extractor.transport)
     errors: JsonlAppender | None = None  # opened at the first failure: errors.jsonl lists this run's
     model, version = settings.model, extractor.prompts.version
@@ -400,7 +402,9 @@ async def aresubmit(out_dir: Path, *, extractor: Extractor[Any], metadata: dict[
     state = require_state(out_dir)
     require_server(extractor.settings)
     client = batch_api_client(extractor.settings, extractor.transport)
-    store = EventStore(out_dir / STORE_FILE, tables=extractor.task.tables, task=extractor.task.name)
+    store = EventStore(
+        out_dir / STORE_FILE, tables=extractor.task.tables, task=extractor.task.name, task_spec=extractor.task.spec
+    )
     try:
         await refresh_jobs(client, out_dir, state, every=False)
         await download_outputs(client, out_dir, state)
