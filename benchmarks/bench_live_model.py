@@ -20,6 +20,9 @@ Nothing is recorded (use `llm-extract run --record` for that: see fixtures/READM
 key, if the server needs one, comes from `OPENAI_API_KEY` or `--api-key`; local servers
 need none. The model name defaults to the first id the server's `/models` lists (llama.cpp
 ignores the name; Ollama and vLLM need the right one). `--help` works offline.
+
+The eval counts every gold article missing from the run as all missed: with `--articles` a
+subset of the seeds, pass a `--gold` directory holding only their gold files.
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ def security_events_task() -> Task[ArticleMentions, ArticleExtraction]:
         count_labels={
             "agreements": "agreements",
             "seizures": "seizures",
-            "rejected": "rejected records (evidence not found)",
+            "rejected": "rejected records (see rejected: reasons)",
             "flagged": "flagged records",
         },
     )

@@ -147,13 +147,23 @@ class _Builder:
     def _ground(self, kind: str, m: AgreementMention | SeizureMention) -> tuple[bool, Span | None]:
         """(keep, span): the evidence located; a leak or an ungrounded record is rejected."""
         span = self.grounder.locate(m.evidence, threshold=self.options.fuzzy_threshold)
-        if span is None and self.options.example.evidence_leaked(m.evidence, self.text):
+        if span is None and (self.options.example.evidence_leaked(m.evidence, self.text) or self._values_leaked(m)):
             self.rejected.append(_rejection(kind, m, LEAK_REASON))
             return False, None
         if span is None:
             self.rejected.append(_rejection(kind, m, _UNGROUNDED))
             return self.options.keep_ungrounded, None
         return True, span
+
+    def _values_leaked(self, m: AgreementMention | SeizureMention) -> bool:
+        """The example's values (its drugs and quantities, its parties), none of them in the article."""
+        example = self.options.example
+        if isinstance(m, SeizureMention):
+            quantities = [i.quantity for i in m.items if i.quantity is not None]
+            found = any(self.finder.find_quantity(q, None)[0] is not None for q in quantities)
+            return example.seizure_leaked(m, quantity_in_article=found)
+        parties = [p.name for p in m.parties]
+        return example.agreement_leaked(m, parties_in_article=self.finder.find_words(parties, None) is not None)
 
     def _date(self, written: str | None, country: str | None, span: Span | None) -> tuple[DateValue, ValueSpan | None]:
         when = resolve(written, self.anchor, self.anchor_source, country=country)
@@ -178,6 +188,7 @@ class _Builder:
             self.rejected.append(_rejection("agreement", m, LEAK_REASON))
             return None
         flags += [f for s in spans if s.where == "missing" for f in [f"party_not_in_article:{s.value}"]]
+        flags += [f"party_not_a_state:{p.name}" for p in parties if p.kind is PartyKind.state and p.iso3 is None]
         for i, o in enumerate(m.officials):
             found_official = self.finder.span(f"official[{i}]", o.name, self.finder.find_person(o.name, span))
             spans.append(found_official)

@@ -10,8 +10,13 @@ Each check returns flags `name:detail` (the detail says what the text holds), an
 `status_overstated`                  a concluded status (signed, implemented, renewed)
                                      where the evidence speaks only of intent or talks
                                      ("pledged to set up", "agreed to start talks")
+`status_unsupported`                 a concluded status where the evidence reports neither
+                                     a conclusion nor an intent ("stressed the need to
+                                     cooperate" kept as signed)
 `status_understated`                 an intent or talks status where the evidence reports
                                      a signing, and nothing of intent
+`party_not_a_state`                  a party of kind state that is no country (a person, a
+                                     ministry named as a state)
 `{party,agency,official}_not_in_article`  a name the article never mentions (by any of
                                      its names, demonyms, acronym or surname)
 `{quantity,drug,place,date}_not_in_article`  a value found nowhere in the article
@@ -81,6 +86,8 @@ def status_flags(status: str, evidence: str) -> list[str]:
     concluded, intent = concluded_in(evidence), intent_in(evidence)
     if status in CONCLUDED and not concluded and intent:
         return [f'status_overstated:{status}, but the evidence says "{intent[0]}"']
+    if status in CONCLUDED and not concluded:
+        return [f"status_unsupported:{status}, but the evidence reports no signing, implementation or renewal"]
     if status in INTENT and concluded and not intent:
         return [f'status_understated:{status}, but the evidence says "{concluded[0]}"']
     return []

@@ -7,7 +7,8 @@ grounding                   base    exact 1.0, normalized 0.95, fuzzy 0.85 × it
                                     ungrounded 0.2 (kept only with --keep-ungrounded)
 severe flags                × 0.35  unit_mismatch, status_overstated, *_not_in_article
                                     (quantity, drug, party, agency, official, place, date)
-medium flags                × 0.6   date_is_publication_date, status_understated
+medium flags                × 0.6   date_is_publication_date, status_understated, status_unsupported,
+                                    party_not_a_state
 mild flags                  × 0.85  *_not_in_evidence, drug_ambiguous, drug_unrecognised,
                                     unit_unrecognised, date_unresolved, place_ambiguous,
                                     date_relative_to_model_published
@@ -30,6 +31,8 @@ PENALTIES: dict[str, float] = {
     "status_overstated": SEVERE,
     "date_is_publication_date": MEDIUM,
     "status_understated": MEDIUM,
+    "status_unsupported": MEDIUM,
+    "party_not_a_state": MEDIUM,
     "drug_ambiguous": MILD,
     "drug_unrecognised": MILD,
     "unit_unrecognised": MILD,
