@@ -59,4 +59,4 @@ def test_help_and_readme_name_the_same_options(command: tuple[str, ...]) -> None
 def test_every_flag_is_plain_and_defaults_are_shown() -> None:
     result = CliRunner().invoke(app, ["run", "--help"], terminal_width=200)
     assert "<bool>" not in result.output
-    assert "[default: out]" in result.output and "[default: 8]" in result.output
+    assert "[default: out]" in result.output and "[default: 8;" in result.output

@@ -259,3 +259,27 @@ def test_cli_keep_ungrounded_and_summary(tmp_path):
     result = CliRunner().invoke(app, ["run", str(seed("003")), "--replay-dir", str(REPLAY), "-o", str(tmp_path), "--keep-ungrounded"])
     assert result.exit_code == 0, result.output
     assert "rejected records" in result.output and "flagged records" in result.output
+
+
+def test_min_confidence_moves_doubtful_records_to_rejected_with_their_flags(tmp_path):
+    from typer.testing import CliRunner
+
+    from helpers import ARTICLES, REPLAY
+    from llm_extract.cli import app
+
+    kept = CliRunner().invoke(app, ["run", str(ARTICLES), "--replay-dir", str(REPLAY), "-o", str(tmp_path / "a"), "-q"])
+    moved = CliRunner().invoke(
+        app, ["run", str(ARTICLES), "--replay-dir", str(REPLAY), "-o", str(tmp_path / "b"), "-q", "--min-confidence", "0.5"]
+    )
+    assert kept.exit_code == moved.exit_code == 0
+    read = lambda d: {json.loads(line)["article"]["id"]: json.loads(line) for line in (tmp_path / d / "records.jsonl").open()}  # noqa: E731
+    before, after = read("a"), read("b")
+    seed4 = "fc6d73549afd69c3"  # its a1 "implemented" is talks in the evidence: confidence 0.35
+    assert [a["id"] for a in before[seed4]["agreements"]] == ["a1", "a2", "a3"]
+    assert before[seed4]["agreements"][0]["confidence"] == 0.35
+    assert [a["evidence"] for a in after[seed4]["agreements"]] == [a["evidence"] for a in before[seed4]["agreements"][1:]]
+    (rejected,) = after[seed4]["rejected"]
+    assert rejected["reason"].startswith("confidence 0.35 below the minimum 0.50: status_overstated")
+    assert rejected["record"]["status"] == "implemented"
+    others = [k for k in before if k != seed4]
+    assert all(before[k]["agreements"] == after[k]["agreements"] for k in others)  # nothing else doubtful

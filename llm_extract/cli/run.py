@@ -157,6 +157,16 @@ def run(
             help="Keep records whose evidence is not in the article (flagged), besides listing them as rejected.",
         ),
     ] = False,
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--min-confidence",
+            min=0,
+            max=1,
+            help="Move records whose confidence is lower to `rejected`, with their flags as the reason "
+            "(default: keep them, flagged).",
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Re-extract articles already done in OUT (default: resume).")
     ] = False,
@@ -215,6 +225,7 @@ def run(
                 "retry_max_wait_s": retry_max_wait,
                 "retry_after_max_s": retry_max_wait,
                 "keep_ungrounded": keep_ungrounded or None,
+                "min_confidence": min_confidence,
                 "prices_file": prices,
             }
         )
