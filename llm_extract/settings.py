@@ -47,7 +47,37 @@ class ExtractorSettings(BaseModel):
     )
     max_reasks: int = Field(default=2, ge=0, le=10, description="Validation reasks after the first answer.")
     max_attempts: int = Field(default=5, ge=1, le=20, description="Transport attempts per model call.")
-    timeout_s: float = Field(default=120.0, gt=0, description="Timeout of one HTTP call.")
+    timeout_s: float = Field(
+        default=120.0, gt=0, description="Deadline of one HTTP call, from connecting to the last byte of the answer."
+    )
+    timeout_per_output_token_s: float = Field(
+        default=0.0,
+        ge=0,
+        description="Added to timeout_s per token of the answer's cap (max_tokens), so that one call's deadline "
+        "scales with the answer a slow local server must generate (e.g. 0.05 for 20 tokens/s).",
+    )
+    article_timeout_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Deadline of one article's model calls (each chunk's, reasks and retries included), counted "
+        "from its first request. None: 10 times one call's deadline.",
+    )
+    max_response_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="Largest answer accepted, in bytes; a bigger one is refused while it is read (not retried).",
+    )
+    adaptive_concurrency: bool = Field(
+        default=True,
+        description="Adapt the model calls in flight (AIMD, at most `concurrency`): halve on a 429, a timeout or a "
+        "rising latency; add one after a run of successes. False: always `concurrency`.",
+    )
+    latency_backoff_factor: float | None = Field(
+        default=3.0,
+        gt=1,
+        description="With adaptive_concurrency: halve the calls in flight when their recent latency (per output "
+        "token) passes this multiple of the best seen. None: only 429s and timeouts lower it.",
+    )
     retry_initial_wait_s: float = Field(default=1.0, ge=0, description="First backoff wait; doubles each retry.")
     retry_max_wait_s: float = Field(default=30.0, ge=0, description="Cap on one backoff wait.")
     retry_after_max_s: float = Field(default=120.0, ge=0, description="Cap on an honoured Retry-After.")
@@ -68,7 +98,13 @@ class ExtractorSettings(BaseModel):
     min_confidence: float | None = Field(
         default=None, ge=0, le=1, description="Records with a lower confidence go to rejected (None: keep, flagged)."
     )
-    concurrency: int = Field(default=8, ge=1, le=1024, description="Articles in flight at once (a long article's chunks run together).")
+    concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=1024,
+        description="Articles in flight at once (a long article's chunks run together), and the most model calls "
+        "in flight (see adaptive_concurrency).",
+    )
     prices_file: Path | None = Field(default=None, description="JSON price table overriding the defaults.")
 
     def __init__(self, **values: object) -> None:
@@ -109,8 +145,9 @@ class ExtractorSettings(BaseModel):
         if "base_url" not in values and env.get("OPENAI_BASE_URL"):
             values["base_url"] = env["OPENAI_BASE_URL"]
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-        if isinstance(values.get("api_key"), SecretStr):
-            values["api_key"] = values["api_key"].get_secret_value()  # type: ignore[union-attr]
+        key = values.get("api_key")
+        if isinstance(key, SecretStr):
+            values["api_key"] = key.get_secret_value()
         try:
             settings = cls.model_validate(values)
         except ValidationError as exc:

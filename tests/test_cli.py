@@ -76,7 +76,7 @@ def test_usage_errors_exit_2(args, message, tmp_path):
 
 
 def test_empty_directory_is_a_usage_error(tmp_path):
-    result = run("run", str(tmp_path), "--replay", "-o", str(tmp_path / "out"))
+    result = run("run", str(tmp_path), "--replay", "--replay-dir", str(REPLAY), "-o", str(tmp_path / "out"))
     assert result.exit_code == 2 and "no articles" in result.output
 
 
@@ -107,3 +107,11 @@ def test_an_unusable_output_directory_is_a_clear_error(tmp_path):
     result = run("run", str(ARTICLES), "--replay", "--replay-dir", str(REPLAY), "-o", str(out))
     assert result.exit_code == 1
     assert "the batch stopped" in result.output and "Traceback" not in result.output
+
+
+def test_a_missing_replay_directory_is_one_configuration_error(tmp_path):
+    result = run("run", str(ARTICLES), "--replay", "--replay-dir", str(tmp_path / "nowhere"), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "does not exist" in lines[0] and "nowhere" in lines[0]
+    assert not (tmp_path / "out" / "errors.jsonl").exists()  # not one replay miss per article

@@ -40,6 +40,7 @@ from llm_extract.core.chunking import chunk_text
 from llm_extract.core.pricing import PriceTable
 from llm_extract.core.prompts import PromptSet
 from llm_extract.core.registry import load_task
+from llm_extract.runs.concurrency import AdaptiveLimiter
 from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, RunMeta
 from llm_extract.core.task import BuildContext, Task
 from llm_extract.errors import InputError, LLMExtractError, ModelCallError
@@ -149,12 +150,16 @@ class Extractor(Generic[R]):
         self.settings = self._for_server(self.settings, transport)
         secret = self.settings.api_key.get_secret_value() if self.settings.api_key else None
         self.store: ReplayStore | None = (
-            ReplayStore(self.settings.replay_dir, secret=secret) if self.mode in ("replay", "record") else None
+            ReplayStore(self.settings.replay_dir, secret=secret, mode=self.mode)
+            if self.mode in ("replay", "record")
+            else None
         )
         self._transport = transport
         #: answers requests already paid for (`run_batch` sets its SQLite calls log here)
         self.cache: ResponseCache | None = cache
         self.prices = PriceTable.load(self.settings.prices_file)
+        #: calls in flight, adapted to the server (`llm_extract.runs.concurrency`), shared by this extractor's clients
+        self.limiter = AdaptiveLimiter.for_settings(self.settings)
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ModelClient] = weakref.WeakKeyDictionary()
 
     def _for_server(self, settings: ExtractorSettings, transport: httpx2.AsyncBaseTransport | None) -> ExtractorSettings:
@@ -194,7 +199,9 @@ class Extractor(Generic[R]):
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = ModelClient(self.settings, store=self.store, transport=self._transport, cache=self.cache)
+            client = ModelClient(
+                self.settings, store=self.store, transport=self._transport, cache=self.cache, limiter=self.limiter
+            )
             self._clients[loop] = client
         return client
 

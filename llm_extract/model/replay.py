@@ -24,7 +24,12 @@ named by the article's content hash:
 ```
 
 Only request bodies and response bodies are stored: never a header, so never the API key
-or an Authorization header, and any occurrence of the key in a body is redacted too.
+or an Authorization header, and any occurrence of the key (or of any secret registered in
+`llm_extract.model.secrets`: a base URL's credentials) in a body is redacted too.
+
+In replay mode the recordings directory must exist: `ReplayStore(..., mode="replay")` (or
+`require_directory()`) raises one `ConfigError` saying how to record, instead of a miss per
+article.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -40,7 +46,8 @@ from typing import Any
 
 import httpx2
 
-from llm_extract.errors import ReplayError, ReplayMissError, StaleRecordingError
+from llm_extract.errors import ConfigError, ReplayError, ReplayMissError, StaleRecordingError
+from llm_extract.model.secrets import redact_json
 
 __all__ = [
     "ARTICLE_HEADER",
@@ -84,12 +91,24 @@ class ArticleRef:
 class ReplayStore:
     """Recordings on disk, one JSON file per article (see the module docstring)."""
 
-    def __init__(self, directory: Path, *, secret: str | None = None) -> None:
+    def __init__(self, directory: Path, *, secret: str | None = None, mode: str | None = None) -> None:
+        """Recordings in `directory`; `secret` is redacted from what is saved. With
+        `mode="replay"` the directory must exist (`require_directory`)."""
         self.directory = Path(directory)
         self._secret = secret or None
         self._articles: dict[str, ArticleRef] = {}
         self._fresh: set[str] = set()
         self._lock = threading.Lock()
+        if mode == "replay":
+            self.require_directory()
+
+    def require_directory(self) -> None:
+        """Raise one `ConfigError` when the recordings directory does not exist (replay mode)."""
+        if not self.directory.is_dir():
+            raise ConfigError(
+                f"replay mode: the recordings directory {self.directory} does not exist; "
+                "record first with --record, or give --replay-dir"
+            )
 
     # -- identity -------------------------------------------------------------------
     def path_for(self, sha256: str) -> Path:
@@ -149,16 +168,18 @@ class ReplayStore:
         )
 
     def _source(self, sha256: str) -> str:
+        """What to give `llm-extract run` to record the article: its file (a JSONL file for
+        `file.jsonl:3`), `-` for standard input, else a placeholder (an id is not a path)."""
         ref = self._articles.get(sha256)
-        return ref.source if ref else "ARTICLE"
+        return record_target(ref.source if ref else None)
 
     # -- writing ----------------------------------------------------------------------
     def save(self, sha256: str, endpoint: str, body: Any, status: int, response_body: Any) -> None:
         """Record one successful exchange. The first one of an article in this store
         instance starts its file afresh, so re-recording replaces an old recording."""
+        key = request_hash(endpoint, body)  # of the request as sent, so that it replays
         body = self._redact(body)
         response_body = self._redact(response_body)
-        key = request_hash(endpoint, body)
         with self._lock:
             doc = None if sha256 not in self._fresh else self.load(sha256)
             self._fresh.add(sha256)
@@ -189,12 +210,28 @@ class ReplayStore:
             raise
 
     def _redact(self, obj: Any) -> Any:
-        if not self._secret:
-            return obj
-        text = json.dumps(obj, ensure_ascii=False)
-        if self._secret not in text:
-            return obj
-        return json.loads(text.replace(self._secret, REDACTED))
+        return redact_json(obj, (self._secret,) if self._secret else ())
+
+
+_JSONL_LINE = re.compile(r"^(?P<file>.+\.jsonl):\d+$", re.IGNORECASE)
+
+
+def record_target(source: str | None) -> str:
+    """The PATHS argument that records an article of this source (see `ReplayStore._source`)."""
+    if not source or source in ("<text>",):
+        return "ARTICLE"
+    if source == "<stdin>":
+        return "-"
+    match = _JSONL_LINE.match(source)
+    if match:
+        return match["file"]
+    path = Path(source)
+    if path.suffix.lower() == ".jsonl" or path.exists() or path.suffix.lower() in _ARTICLE_SUFFIXES:
+        return source
+    return "ARTICLE"  # an id given in a JSONL line or by the caller: not a path
+
+
+_ARTICLE_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".jsonl"})
 
 
 def describe_changes(recorded: list[Any], body: Any) -> list[str]:
@@ -203,7 +240,8 @@ def describe_changes(recorded: list[Any], body: Any) -> list[str]:
         return ["the recording holds no request"]
     if not isinstance(body, dict):
         return ["the request body is not a JSON object"]
-    same_turn = [r for r in recorded if isinstance(r, dict) and len(r.get("messages", [])) == len(body.get("messages", []))]
+    size = len(body.get("messages", []))
+    same_turn = [r for r in recorded if isinstance(r, dict) and len(r.get("messages", [])) == size]
     if not same_turn:
         return [
             f"no recorded request has {len(body.get('messages', []))} messages "
@@ -214,7 +252,7 @@ def describe_changes(recorded: list[Any], body: Any) -> list[str]:
     if closest.get("model") != body.get("model"):
         changes.append(f"model changed ({closest.get('model')} → {body.get('model')})")
     old_msgs, new_msgs = closest.get("messages", []), body.get("messages", [])
-    for index, (old, new) in enumerate(zip(old_msgs, new_msgs)):
+    for index, (old, new) in enumerate(zip(old_msgs, new_msgs, strict=False)):
         if old != new:
             role = new.get("role", "?") if isinstance(new, dict) else "?"
             what = {"system": "system prompt", "user": "user message (article or prompt)"}.get(
@@ -287,9 +325,8 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
         if response_body is not None:
             _, endpoint, body = _read_request(request)
             self.store.save(sha, endpoint, body, response.status_code, response_body)
-        headers = [
-            (k, v) for k, v in response.headers.multi_items() if k.lower() not in {"content-encoding", "content-length", "transfer-encoding"}
-        ]
+        dropped = {"content-encoding", "content-length", "transfer-encoding"}
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in dropped]
         return httpx2.Response(response.status_code, headers=headers, content=content, request=request)
 
     async def aclose(self) -> None:

@@ -3,8 +3,13 @@
 Kept apart from validation reasks (instructor's job). A 429, a 5xx, a timeout or a dropped
 connection is retried here, on the same request, with exponential backoff and full jitter, and
 never turned into a reask prompt. `Retry-After` (or `retry-after-ms`) is honoured up to a
-cap. Anything else (400, 401, 404, 422, a replay miss) fails at once. The openai client's
-own retries are switched off (`max_retries=0`) so the two never multiply.
+cap. Anything else (400, 401, 404, 422, a replay miss, an answer over `max_response_bytes`)
+fails at once. The openai client's own retries are switched off (`max_retries=0`) so the
+two never multiply.
+
+A timeout is either the HTTP client's (no byte for `timeout` seconds) or the model layer's
+total deadline of one call (`CallTimeoutError`: connect to the last byte of the body), which
+bounds a server that sends its answer a byte at a time.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import datetime
 import email.utils
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, stop_after_delay
 from tenacity.wait import wait_random_exponential
@@ -24,7 +29,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RETRYABLE_STATUS",
+    "CallTimeoutError",
     "EmptyResponseError",
+    "find_cause",
     "is_transient",
     "retry_after_seconds",
     "transient_kind",
@@ -39,29 +46,44 @@ class EmptyResponseError(Exception):
     """A 200 answer with no choice in it: a server glitch, retried like a 5xx."""
 
 
+class CallTimeoutError(TimeoutError):
+    """One HTTP call got no complete answer (connect to the last byte) within its deadline."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"no complete answer within {seconds:g} s (from connecting to the last byte of the body)")
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def find_cause(exc: BaseException | None, kind: type[E]) -> E | None:
+    """`exc` or the first exception of type `kind` in its chain of causes and contexts."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def _status(exc: BaseException) -> int | None:
     status = getattr(exc, "status_code", None)
     return status if isinstance(status, int) else None
-
-
-def _caused_by_replay(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ReplayError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def transient_kind(exc: BaseException) -> str | None:
     """'rate_limit', 'server_error', 'timeout', 'connection' for retryable failures, else None."""
     import openai
 
-    if _caused_by_replay(exc):
+    from llm_extract.model.transport import ResponseTooLargeError
+
+    if find_cause(exc, ReplayError) is not None or find_cause(exc, ResponseTooLargeError) is not None:
         return None
     if isinstance(exc, EmptyResponseError):
         return "empty_response"
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, (openai.APITimeoutError, TimeoutError)):
         return "timeout"
     if isinstance(exc, openai.APIConnectionError):
         return "connection"
@@ -120,12 +142,14 @@ class _WaitRetryAfterOrBackoff:
         return float(self._backoff(state))
 
 
-def transport_retrying(settings: ExtractorSettings) -> AsyncRetrying:
-    """The tenacity policy for one model call (one HTTP request and its retries)."""
+def transport_retrying(settings: ExtractorSettings, *, timeout_s: float | None = None) -> AsyncRetrying:
+    """The tenacity policy for one model call (one HTTP request and its retries); `timeout_s`
+    is one call's deadline (default `settings.timeout_s`)."""
+    timeout = settings.timeout_s if timeout_s is None else timeout_s
     return AsyncRetrying(
         retry=retry_if_exception(is_transient),
         stop=stop_after_attempt(settings.max_attempts)
-        | stop_after_delay(settings.max_attempts * (settings.timeout_s + settings.retry_after_max_s)),
+        | stop_after_delay(settings.max_attempts * (timeout + settings.retry_after_max_s)),
         wait=_WaitRetryAfterOrBackoff(
             settings.retry_initial_wait_s, settings.retry_max_wait_s, settings.retry_after_max_s
         ),

@@ -35,7 +35,17 @@ ServerKind = Literal["openai", "llama.cpp", "vllm", "ollama", "unknown"]
 
 
 def detect_server(base_url: str | None, *, api_key: str | None = None, timeout_s: float = 3.0) -> ServerKind:
-    """The kind of server at `base_url` (None: OpenAI's API)."""
+    """The kind of server at `base_url` (None: OpenAI's API).
+
+    Credentials in the URL (`http://user:pass@host/v1`) are taken out of it, as the model
+    client does: never sent as Basic auth, never logged; the password is the key when
+    `api_key` is None.
+    """
+    from llm_extract.model.secrets import register_secrets, split_credentials
+
+    base_url, user, password = split_credentials(base_url)
+    register_secrets(api_key, user=user, password=password)
+    api_key = api_key or password
     if base_url is None:
         return "openai"
     host = urlsplit(base_url).hostname or ""

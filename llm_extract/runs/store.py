@@ -44,10 +44,17 @@ a power cut can lose the last few commits (never corrupt the file): those articl
 simply extracted again on the next run. `synchronous="FULL"` (an fsync per commit, a few
 milliseconds each) makes commits survive power cuts too.
 
-**Secrets.** A `CallRecord` never holds a header, so the API key never reaches the store.
-As a second line of defence, anything in a call's request, response or error text, or in a
-failure's last output, that looks like a bearer token or an OpenAI-style key (`Bearer
-...`, `sk-...`) is replaced by `<redacted>` before it is written.
+**Secrets.** A `CallRecord` never holds a header, and the model layer redacts the run's
+secrets (the API key, a base URL's credentials: `llm_extract.model.secrets`) from every
+body and message before it leaves it, so they never reach the store. As a second line of
+defence, a call's request, response and error text, and a failure's message and last output,
+are redacted again before they are written: every secret registered in this process, exactly
+(whatever its shape), and anything that looks like a bearer token or an OpenAI-style key
+(`Bearer ...`, `sk-...`) become `<redacted>`.
+
+**The response cache** serves only answers that passed validation: an answer the model was
+re-asked about (or that failed for good) is logged with `error = "invalid answer: ..."`,
+and never served again, so a rerun or `--force` asks the model anew.
 
 Timestamps (`extracted_at`, `at`) are passed in by the caller; nothing here reads the
 clock except the record of when a migration was applied.
@@ -59,12 +66,13 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
+from llm_extract.core.results import ArticleResult, CallRecord, Failure
 from llm_extract.errors import StoreError
 from llm_extract.runs.migrations import (
     MIGRATIONS,
@@ -75,7 +83,6 @@ from llm_extract.runs.migrations import (
     schema_versions,
     table_exists,
 )
-from llm_extract.core.results import ArticleResult, CallRecord, Failure
 
 if TYPE_CHECKING:
     from llm_extract.core.task import TaskTables
@@ -95,14 +102,21 @@ __all__ = [
 _SECRET = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}|\bsk-[A-Za-z0-9_-]{16,}")
 
 
-def redact_secrets(text: str | None) -> str | None:
-    """`text` with anything that looks like a bearer token or an API key replaced.
+def redact_secrets(text: str | None, secrets: Iterable[str] = ()) -> str | None:
+    """`text` with the secrets replaced: each of `secrets` and every secret registered in this
+    process (`llm_extract.model.secrets`), exactly, then anything that looks like a bearer
+    token or an API key.
 
     >>> redact_secrets('{"h": "Bearer abcdefghijkl", "k": "sk-proj-0123456789abcdefXYZ"}')
     '{"h": "Bearer <redacted>", "k": "<redacted>"}'
+    >>> redact_secrets("the key was localkey123", ["localkey123"])
+    'the key was <redacted>'
     """
+    from llm_extract.model.secrets import redact
+
     if not text:
         return text
+    text = redact(text, secrets)
     return _SECRET.sub(lambda m: f"{m[1]}<redacted>" if m[1] else "<redacted>", text)
 
 
@@ -226,7 +240,8 @@ class EventStore:
     def _attach_task(self, name: str) -> None:
         from llm_extract.core.registry import load_recorded
 
-        self.attach_tables(load_recorded(name, self.get_meta("task_spec") if table_exists(self._conn, "meta") else None).tables)
+        spec = self.get_meta("task_spec") if table_exists(self._conn, "meta") else None
+        self.attach_tables(load_recorded(name, spec).tables)
         with self._lock:
             self._conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('task', ?)", (name,))
 
@@ -368,7 +383,7 @@ class EventStore:
             failure.article.id if failure.article is not None else None,
             failure.source,
             failure.kind,
-            failure.message,
+            redact_secrets(failure.message) or "",
             failure.attempts,
             redact_secrets(failure.last_output),
             at,
@@ -449,24 +464,27 @@ class EventStore:
                 ).fetchall()
             if not rows:
                 return
-            for seq, text in rows:
+            for _seq, text in rows:
                 yield text
             last = rows[-1][0]
 
     def cached_response(self, request_hash: str) -> dict[str, Any] | None:
-        """The latest successful response body logged for this exact request, if any.
+        """The latest validated response body logged for this exact request, if any.
 
-        The response cache: a rerun never pays twice for the same request. Answers served
-        by replay (outcome 'ok (replayed)') are never returned: they were not paid for, and a
-        live run must not be served hand-made recordings.
+        The response cache: a rerun never pays twice for the same request. Only an answer that
+        passed validation is returned (an invalid one is logged with an `error`), and only when
+        the latest answer to the request did, so an article that failed on invalid answers is
+        asked again. Answers served by replay
+        (outcome 'ok (replayed)') are never returned: they were not paid for, and a live run
+        must not be served hand-made recordings.
         """
         with self._lock:
             row = self._conn.execute(
-                "SELECT response_json FROM calls WHERE request_hash = ? AND response_json IS NOT NULL"
+                "SELECT response_json, error FROM calls WHERE request_hash = ? AND response_json IS NOT NULL"
                 " AND outcome IN ('ok', 'ok (cached)') ORDER BY id DESC LIMIT 1",
                 (request_hash,),
             ).fetchone()
-        return json.loads(row[0]) if row else None
+        return json.loads(row[0]) if row and row[1] is None else None  # the latest answer's verdict stands
 
     def prompt(self, version: str) -> str | None:
         """The system prompt stored for a prompt version."""

@@ -13,7 +13,7 @@ Endpoints (under `http://HOST:PORT`):
 | POST | `/v1/chat/completions` | the recorded response for this exact request (status 200, `usage` included) |
 | GET | `/v1/models`, `/v1/models/{id}` | the models requested in the recordings, OpenAI list format |
 | POST | `/v1/files` | upload a file (multipart, `purpose` and `file`), kept in memory: a file object |
-| GET | `/v1/files`, `/v1/files/{id}`, `/v1/files/{id}/content` | list, retrieve, download; `DELETE /v1/files/{id}` deletes |
+| GET | `/v1/files`, `/v1/files/{id}`, `/v1/files/{id}/content` | list, retrieve, download (`DELETE`: delete) |
 | POST | `/v1/batches` | create a batch job over an uploaded `batch` file (`/v1/chat/completions`, `24h`) |
 | GET | `/v1/batches`, `/v1/batches/{id}` | list (newest first, `limit`/`after`), retrieve |
 | POST | `/v1/batches/{id}/cancel` | cancel a batch that has not finished |
@@ -45,6 +45,7 @@ RATES     := FAULT "=" PROBABILITY ("," FAULT "=" PROBABILITY)*     sum of proba
 SCHEDULE  := STEP ("," STEP)*                                       STEP := "ok" | FAULT
 FAULT     := KIND [":" SECONDS]
 KIND      := 429 | 429_noretry | 500 | 503 | 400 | hang | reset | truncate | bad_json | schema | empty
+           | slow_body | huge | echo_key | echo_400 | html
 ```
 
 e.g. `429=0.1,500=0.05,503=0.05,hang=0.02,reset=0.02,truncate=0.02,bad_json=0.03,schema=0.03,empty=0.02`
@@ -52,8 +53,9 @@ or `schedule:429,ok,500,reset,ok`. Rates: every well-formed chat request (a JSON
 streaming) draws one number from `random.Random(seed)` in arrival order and gets at most one
 fault, by cumulative probability. Schedule: the n-th well-formed chat request gets the n-th
 step, and every request after the schedule is served normally. `SECONDS` is accepted by `429`
-(the `Retry-After` to send, default `retry_after_s`) and `hang` (how long to hang, default
-`hang_s`). What each fault puts on the wire:
+(the `Retry-After` to send, default `retry_after_s`), `hang` (how long to hang, default
+`hang_s`), `slow_body` (seconds between bytes), and, not seconds, by `huge` (megabytes) and
+`html` (the HTTP status). What each fault puts on the wire:
 
 | kind | on the wire |
 |---|---|
@@ -67,6 +69,15 @@ step, and every request after the schedule is served normally. `SECONDS` is acce
 | `bad_json` | 200, the recorded answer with its tool-call `arguments` (or JSON-mode content) cut in half: not JSON |
 | `schema` | 200, the recorded answer's arguments made invalid (valid JSON; see below) |
 | `empty` | 200, the recorded answer with `"choices": []` |
+| `slow_body[:S]` | 200, status and headers at once, then the recorded answer a byte every `S` seconds (default 1) |
+| `huge[:MB]` | 200, a chat completion of `MB` megabytes (default 50), streamed without `Content-Length` |
+| `echo_key` | 200, the recorded answer with the request's `Authorization` value in its longest string and content |
+| `echo_400` | 400 whose message quotes the request's `Authorization` header |
+| `html[:STATUS]` | a proxy's HTML error page (`text/html`), status 502 by default (`html:200`: a web page) |
+
+The last five (`HOSTILE_FAULTS`) model a broken or hostile server rather than a glitch;
+`FAULT_KINDS` are the glitches, `ALL_FAULT_KINDS` both (what a spec may name and `/_stats`
+counts).
 
 A hang ends early when the client goes away, or when the server stops (the connection is
 then closed without a response). `schema` breaks one constraint of the JSON schema the
@@ -76,10 +87,19 @@ else an array with `minItems` is cut below it, else a string below its `minLengt
 value is put outside its `enum`, else a required property is removed; without a schema, or
 with nothing to break, the arguments are wrapped in a list (see `mutations.py`).
 
-Transport faults (429, 5xx, 400, hang, reset) are applied before the request is looked up,
-as a real server's front end would; content faults (truncate, bad_json, schema, empty) need a
-recording and are not applied to a miss. Every response carries `x-request-id`; fault
+Transport faults (429, 5xx, 400, hang, reset, and huge, echo_400, html) are applied before
+the request is looked up, as a real server's front end would; content faults (truncate,
+bad_json, schema, empty, and slow_body, echo_key) need a recording and are not applied to a
+miss. Every response carries `x-request-id`; fault
 responses also `x-llm-extract-fault: KIND`.
+
+**Capacity.** `slots=N` (`--slots N`) processes at most N chat requests at once, the others
+queued in arrival order, as `llama-server -np N` does; a request whose client goes away while
+it waits leaves the queue. `rate_limit_after=K` (`--429-after K`) answers 429 to every chat
+request after the first K (only the next `rate_limit_count` ones with `--429-for M`), whatever
+the fault plan: a server that starts rate-limiting. A 429 is answered at once, without a slot.
+`/_stats` also gives `repeats` (requests whose body had come before: the same request sent
+again), `max_in_flight` (the most answered at once) and `queued` (waiting for a slot now).
 
 **Layout.** `config.py` (`ServerConfig`), `faults.py` (fault specs, the seeded injector,
 what each fault sends), `mutations.py` (the corrupted answers of `bad_json` and `schema`),
@@ -114,7 +134,7 @@ batch's `url`, one model, at most `batch_max_requests` lines; a bad file makes t
 created, as seen by the next request that reads it (nothing runs in the background). Each
 request line is then answered exactly like `POST /v1/chat/completions` (same hash matching)
 into the output file, one line per request in the real format
-`{"id": "batch_req_...", "custom_id", "response": {"status_code": 200, "request_id", "body": CHAT_COMPLETION}, "error": null}`;
+`{"id": "batch_req_...", "custom_id", "response": {"status_code": 200, "request_id", "body": ...}, "error": null}`;
 a request that matches no recording becomes a line of the error file
 (`"response": {"status_code": 400, ...}`, `"error": {"code": "replay_miss", ...}`). Batch faults,
 drawn per request line from `random.Random(f"batch:{seed}")` in file order:
@@ -142,8 +162,10 @@ from llm_extract.testing.server.app import (
 from llm_extract.testing.server.config import BATCH_SETTINGS, ServerConfig, is_loopback
 from llm_extract.testing.server.connections import Transport as Transport
 from llm_extract.testing.server.faults import (
+    ALL_FAULT_KINDS,
     CONTENT_FAULTS,
     FAULT_KINDS,
+    HOSTILE_FAULTS,
     TRANSPORT_FAULTS,
     Fault,
     FaultInjector,
@@ -158,10 +180,12 @@ from llm_extract.testing.server.recordings import Recording, RecordingIndex
 from llm_extract.testing.server.recordings import logger as logger
 
 __all__ = [
+    "ALL_FAULT_KINDS",
     "BATCH_ENDPOINT",
     "BATCH_SETTINGS",
     "CONTENT_FAULTS",
     "FAULT_KINDS",
+    "HOSTILE_FAULTS",
     "TRANSPORT_FAULTS",
     "Fault",
     "FaultInjector",

@@ -27,14 +27,22 @@ from llm_extract.errors import ConfigError
 from llm_extract.testing.server.batch_jobs import BatchRunner, FileStore
 from llm_extract.testing.server.chat import ChatService, Latency
 from llm_extract.testing.server.config import BATCH_SETTINGS, ServerConfig, is_loopback
-from llm_extract.testing.server.connections import Connections
+from llm_extract.testing.server.connections import Connections, ServerSlots
 from llm_extract.testing.server.faults import FaultInjector, FaultPlan, FaultResponses
 from llm_extract.testing.server.files_batches import BatchesEndpoints, FilesEndpoints
 from llm_extract.testing.server.recordings import CorruptedAnswers, RecordingIndex
 from llm_extract.testing.server.responses import Responder, http_error
 from llm_extract.testing.server.stats import Counters, StatsEndpoints
 
-__all__ = ["ReplayServer", "ServerHandle", "create_app", "run_server_in_thread", "running_server", "serve", "start_server"]
+__all__ = [
+    "ReplayServer",
+    "ServerHandle",
+    "create_app",
+    "run_server_in_thread",
+    "running_server",
+    "serve",
+    "start_server",
+]
 
 logger = logging.getLogger("llm_extract.server")
 
@@ -61,6 +69,8 @@ class ReplayServer:
             counters=self.counters,
             connections=self.connections,
             responder=responder,
+            slots=ServerSlots(config.slots),
+            rate_limit=None if config.rate_limit_after is None else (config.rate_limit_after, config.rate_limit_count),
         )
         files = FileStore()
         self.batch_runner = BatchRunner(config, index, files, self.counters, self.corrupted)
@@ -192,14 +202,15 @@ def _describe(app: Starlette) -> str:
     service = _service(app)
     index = service.index
     plan = str(service.injector.plan) or "none"
-    latency = (
-        f"{service.config.latency_ms:g}±{service.config.jitter_ms:g} ms"
-        if service.config.latency_ms or service.config.jitter_ms
-        else "none"
-    )
+    config = service.config
+    latency = f"{config.latency_ms:g}±{config.jitter_ms:g} ms" if config.latency_ms or config.jitter_ms else "none"
+    extra = f"; slots: {config.slots}" if config.slots else ""
+    if config.rate_limit_after is not None:
+        count = "every later one" if config.rate_limit_count is None else f"the next {config.rate_limit_count}"
+        extra += f"; 429 after {config.rate_limit_after} request(s), for {count}"
     return (
         f"replaying {len(index)} recorded request(s) from {index.directory} (models: {', '.join(index.models)}); "
-        f"faults: {plan}; seed: {service.injector.seed}; latency: {latency}"
+        f"faults: {plan}; seed: {service.injector.seed}; latency: {latency}{extra}"
     )
 
 

@@ -309,7 +309,8 @@ class BatchRunner:
         rates = (self.config.batch_fail_rate, self.config.batch_schema_rate)
         draw = self._rng.random() if any(rates) else 1.0
         if draw < rates[0]:
-            body = error_body("The server had an error while processing your request. Sorry about that!", "server_error")
+            message = "The server had an error while processing your request. Sorry about that!"
+            body = error_body(message, "server_error")
             return {
                 "id": line_id,
                 "custom_id": custom_id,

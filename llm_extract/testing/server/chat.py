@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from llm_extract.model.replay import request_hash
-from llm_extract.testing.server.connections import Connections
-from llm_extract.testing.server.faults import REASK_FAULTS, TRANSPORT_FAULTS, Fault, FaultInjector, FaultResponses
+from llm_extract.testing.server.connections import Connections, ServerSlots
+from llm_extract.testing.server.faults import EARLY_FAULTS, REASK_FAULTS, Fault, FaultInjector, FaultResponses
 from llm_extract.testing.server.recordings import CHAT_ENDPOINT, CorruptedAnswers, RecordingIndex
 from llm_extract.testing.server.responses import Responder
 from llm_extract.testing.server.stats import Counters
@@ -59,8 +59,14 @@ class ChatService:
         counters: Counters,
         connections: Connections,
         responder: Responder,
+        slots: ServerSlots | None = None,
+        rate_limit: tuple[int, int | None] | None = None,
     ) -> None:
         self.index = index
+        self.slots = slots or ServerSlots(None)
+        #: (after, count): the chat requests answered 429 whatever the plan (`ServerConfig.rate_limit_after`)
+        self.rate_limit = rate_limit
+        counters.queue_length = lambda: self.slots.queued
         self.injector = injector
         self.faults = faults
         self.latency = latency
@@ -104,11 +110,32 @@ class ChatService:
                 param="stream",
                 code="streaming_unsupported",
             )
-        fault = self.injector.draw()
-        with self.counters.in_flight():
-            return await self._answer(request, body, fault)
+        fault = self._rate_limited(self.injector.position) or self.injector.draw()
+        key = request_hash(CHAT_ENDPOINT, body)
+        self.counters.count_request(key)
+        if fault is not None and fault.kind in ("429", "429_noretry"):  # a front end's answer: no slot needed
+            with self.counters.in_flight():
+                return await self._answer(request, body, fault, key)
+        outcome = await self.slots.acquire(request, self.connections.stopping)
+        if outcome != "elapsed":
+            return self.connections.abandon(request, outcome)
+        try:
+            with self.counters.in_flight():
+                return await self._answer(request, body, fault, key)
+        finally:
+            self.slots.release()
 
-    async def _answer(self, request: Request, body: dict[str, Any], fault: Fault | None) -> Response:
+    def _rate_limited(self, position: int) -> Fault | None:
+        """The 429 of a server that started rate-limiting (`rate_limit_after`), for this request."""
+        if self.rate_limit is None:
+            return None
+        after, count = self.rate_limit
+        if position >= after and (count is None or position < after + count):
+            self.injector.draw()  # keeps the plan's arrival order
+            return Fault("429")
+        return None
+
+    async def _answer(self, request: Request, body: dict[str, Any], fault: Fault | None, key: str) -> Response:
         delay = self.latency.next_s()
         if delay > 0:
             outcome = await self.connections.wait(request, delay)
@@ -121,10 +148,9 @@ class ChatService:
             if abandoned is not None:
                 return abandoned
             fault = None  # hung long enough; now answer normally
-        if fault is not None and fault.kind in TRANSPORT_FAULTS:
+        if fault is not None and fault.kind in EARLY_FAULTS:
             self.counters.count_fault(fault.kind)
             return self.faults.transport(fault, request, model)
-        key = request_hash(CHAT_ENDPOINT, body)
         recording = self.index.get(key)
         recovered = False
         if recording is None:

@@ -39,6 +39,12 @@ class ServerConfig:
     - `hang_s`: default hang of the `hang` fault; `retry_after_s`: default Retry-After of `429`;
     - `log_level`, `access_log`: uvicorn logging; `graceful_shutdown_s`: how long stopping
       waits for requests still running before cancelling them;
+    - `slots`: at most this many chat requests processed at once, the others queued in arrival
+      order (like `llama-server -np N`; None: no limit; CLI `--slots`);
+    - `rate_limit_after`, `rate_limit_count`: chat requests number `rate_limit_after + 1` ...
+      `rate_limit_after + rate_limit_count` (all of them from there when the count is None) are
+      answered 429 (with `Retry-After: retry_after_s`), whatever the fault plan: a server
+      that starts rate-limiting (CLI `--429-after K`, `--429-for M`);
     - Batch API: `batch_delay_s` (seconds from creation to completion), `batch_fail_rate` and
       `batch_schema_rate` (per request line, seeded), `batch_expire` (batches expire half
       done), `batch_max_requests` (lines per input file) and `batch_max_bytes` (bytes per
@@ -64,6 +70,9 @@ class ServerConfig:
     batch_expire: bool = False
     batch_max_requests: int = 50_000
     batch_max_bytes: int = 200 * 1024 * 1024
+    slots: int | None = None
+    rate_limit_after: int | None = None
+    rate_limit_count: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fixtures", Path(self.fixtures))
@@ -91,6 +100,12 @@ class ServerConfig:
         for name in ("batch_max_requests", "batch_max_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        for name in ("slots", "rate_limit_count"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be >= 1 (or None), got {value!r}")
+        if self.rate_limit_after is not None and self.rate_limit_after < 0:
+            raise ConfigError(f"rate_limit_after must be >= 0 (or None), got {self.rate_limit_after!r}")
         if self.graceful_shutdown_s < 0:
             raise ConfigError(f"graceful_shutdown_s must be >= 0, got {self.graceful_shutdown_s!r}")
         if self.log_level.lower() not in ("critical", "error", "warning", "info", "debug", "trace"):

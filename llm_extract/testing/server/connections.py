@@ -19,7 +19,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["CloseResponse", "Connections", "NoResponse", "Outcome", "Transport", "settle", "tracking_protocol"]
+__all__ = [
+    "CloseResponse",
+    "Connections",
+    "NoResponse",
+    "Outcome",
+    "ServerSlots",
+    "Transport",
+    "settle",
+    "tracking_protocol",
+    "wait_receive",
+]
 
 Transport = asyncio.Transport
 #: How a wait ended: its time elapsed, the server started to stop, or the client went away.
@@ -31,6 +41,34 @@ async def until_disconnect(receive: Receive) -> None:
         message = await receive()
         if message["type"] == "http.disconnect":
             return
+
+
+async def wait_receive(receive: Receive, stopping: asyncio.Event, seconds: float) -> Outcome:
+    """Sleep `seconds`, unless the server stops or the client (its `receive`) goes away first."""
+    return await _race(receive, stopping, asyncio.sleep(seconds), "elapsed")
+
+
+async def _race(receive: Receive, stopping: asyncio.Event, work: Any, name: Outcome) -> Outcome:
+    """Wait for `work` (named `name` when it ends first), the server stopping or the client leaving."""
+    if stopping.is_set():
+        if asyncio.iscoroutine(work):
+            work.close()
+        return "stopping"
+    waiters: dict[asyncio.Future[Any], Outcome] = {
+        asyncio.ensure_future(stopping.wait()): "stopping",
+        asyncio.ensure_future(until_disconnect(receive)): "disconnected",
+        asyncio.ensure_future(work): name,
+    }
+    try:
+        done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+    for waiter, outcome in waiters.items():  # in priority order: stopping, disconnected, the work
+        if waiter in done and not waiter.cancelled() and waiter.exception() is None:
+            return outcome
+    return "disconnected"
 
 
 async def settle(receive: Receive) -> None:
@@ -106,24 +144,65 @@ class Connections:
 
     async def wait(self, request: Request, seconds: float) -> Outcome:
         """Sleep `seconds`, unless the server stops or the client goes away first."""
-        if self.stopping.is_set():
-            return "stopping"
-        waiters: dict[asyncio.Future[Any], Outcome] = {
-            asyncio.ensure_future(self.stopping.wait()): "stopping",
-            asyncio.ensure_future(until_disconnect(request.receive)): "disconnected",
-            asyncio.ensure_future(asyncio.sleep(seconds)): "elapsed",
-        }
-        try:
-            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-            await asyncio.gather(*waiters, return_exceptions=True)
-        for waiter, outcome in waiters.items():  # in priority order: stopping, disconnected, elapsed
-            if waiter in done and not waiter.cancelled() and waiter.exception() is None:
-                return outcome
-        return "disconnected"
+        return await wait_receive(request.receive, self.stopping, seconds)
 
     def abandon(self, request: Request, outcome: Outcome) -> Response:
         """What to answer after a wait that did not elapse: a closed connection, or nothing."""
         return CloseResponse(self.transport(request)) if outcome == "stopping" else NoResponse()
+
+
+class ServerSlots:
+    """At most `slots` chat requests processed at once (None: no limit); the others wait in
+    arrival order, like llama.cpp's `llama-server -np N`. A request whose client goes away
+    while it waits leaves the queue. Counts what waits (`queued`) and the most processed at
+    once (`max_busy`)."""
+
+    def __init__(self, slots: int | None) -> None:
+        self.slots = slots
+        self._semaphore = asyncio.Semaphore(slots) if slots else None
+        self.queued = 0
+        self.busy = 0
+        self.max_busy = 0
+
+    async def acquire(self, request: Request, stopping: asyncio.Event) -> Outcome:
+        """'elapsed' once the request holds a slot (release it with `release`), else why not."""
+        if self._semaphore is None:
+            self._taken()
+            return "elapsed"
+        semaphore = self._semaphore
+        if not semaphore.locked():
+            await semaphore.acquire()
+            self._taken()
+            return "elapsed"
+        self.queued += 1
+        acquired = asyncio.ensure_future(semaphore.acquire())
+        try:
+            outcome = await _race(request.receive, stopping, _shielded(acquired), "elapsed")
+        finally:
+            self.queued -= 1
+        if outcome == "elapsed":
+            self._taken()
+            return outcome
+        acquired.cancel()
+        with suppress(asyncio.CancelledError):
+            await acquired
+        if acquired.done() and not acquired.cancelled():
+            semaphore.release()  # granted as the client left
+        return outcome
+
+    def _taken(self) -> None:
+        self.busy += 1
+        self.max_busy = max(self.max_busy, self.busy)
+
+    def release(self) -> None:
+        self.busy -= 1
+        if self._semaphore is not None:
+            self._semaphore.release()
+
+    def reset(self) -> None:
+        self.max_busy = self.busy
+
+
+async def _shielded(future: asyncio.Future[Any]) -> Any:
+    """Wait for `future` without cancelling it when the wait is cancelled."""
+    return await asyncio.shield(future)

@@ -4,18 +4,20 @@
 docstring), `FaultInjector` draws the fault of each chat request in arrival order, and
 `FaultResponses` makes what each fault puts on the wire: OpenAI error JSON (429, 5xx,
 400), a hang, a TCP reset, a truncated body, a corrupted answer (`bad_json`, `schema`,
-`empty`; see `mutations.py`).
+`empty`; see `mutations.py`), and what a hostile or broken server does (`HOSTILE_FAULTS`:
+a body sent a byte at a time, a huge answer, the Authorization header echoed back).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import random
 import socket
 import struct
 import threading
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Literal
@@ -25,21 +27,25 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from llm_extract.errors import ConfigError
-from llm_extract.testing.server.connections import Connections, Transport, settle
-from llm_extract.testing.server.mutations import answer_schema, break_json, violate_schema
+from llm_extract.testing.server.connections import Connections, Transport, settle, wait_receive
+from llm_extract.testing.server.mutations import answer_schema, break_json, echo_secret, violate_schema
 from llm_extract.testing.server.recordings import Recording
 from llm_extract.testing.server.responses import Responder
 
 __all__ = [
+    "ALL_FAULT_KINDS",
     "CONTENT_FAULTS",
     "FAULT_KINDS",
+    "HOSTILE_FAULTS",
     "REASK_FAULTS",
     "TRANSPORT_FAULTS",
     "Fault",
     "FaultInjector",
     "FaultPlan",
     "FaultResponses",
+    "HugeResponse",
     "ResetResponse",
+    "SlowBodyResponse",
     "TruncatedResponse",
     "break_json",
     "violate_schema",
@@ -49,11 +55,27 @@ __all__ = [
 TRANSPORT_FAULTS: tuple[str, ...] = ("429", "429_noretry", "500", "503", "400", "hang", "reset")
 #: Faults that alter (or cut) the recorded answer; they need a matching recording.
 CONTENT_FAULTS: tuple[str, ...] = ("truncate", "bad_json", "schema", "empty")
+#: The glitches of a healthy server (what a rate spec's mix is usually drawn from).
 FAULT_KINDS: tuple[str, ...] = TRANSPORT_FAULTS + CONTENT_FAULTS
+#: What a broken or hostile server does: a body a byte at a time (`slow_body[:S]`, after the
+#: lookup), a huge streamed answer (`huge[:MB]`, before it), the Authorization header echoed in
+#: the answer (`echo_key`, after it) or in a 400's message (`echo_400`, before it), a proxy's
+#: HTML error page (`html[:STATUS]`, 502 by default, before it).
+HOSTILE_FAULTS: tuple[str, ...] = ("slow_body", "huge", "echo_key", "echo_400", "html")
+#: Every kind a spec may name (and `/_stats` counts).
+ALL_FAULT_KINDS: tuple[str, ...] = FAULT_KINDS + HOSTILE_FAULTS
+#: Faults applied before the lookup, and after it (they need a recording).
+EARLY_FAULTS = frozenset({*TRANSPORT_FAULTS, "huge", "echo_400", "html"})
 #: Kinds that take a `:SECONDS` parameter, and what it means.
-_PARAMETERS = {"429": "the Retry-After to send", "hang": "how long to hang"}
+_PARAMETERS = {
+    "429": "the Retry-After to send",
+    "hang": "how long to hang",
+    "slow_body": "the seconds between two bytes",
+    "huge": "the answer's size in megabytes",
+    "html": "the page's HTTP status",
+}
 #: Faults whose corrupted answer makes a client reask; the reask is then answered.
-REASK_FAULTS = frozenset({"bad_json", "schema"})
+REASK_FAULTS = frozenset({"bad_json", "schema", "echo_key"})
 
 
 # -- fault specs --------------------------------------------------------------------------
@@ -78,17 +100,19 @@ class Fault:
         """`KIND` or `KIND:SECONDS`; raises `ConfigError` for anything else."""
         kind, sep, raw = text.strip().partition(":")
         kind = kind.strip()
-        if kind not in FAULT_KINDS:
-            raise ConfigError(f"unknown fault {kind!r} in fault spec; known: {', '.join(FAULT_KINDS)}")
+        if kind not in ALL_FAULT_KINDS:
+            raise ConfigError(f"unknown fault {kind!r} in fault spec; known: {', '.join(ALL_FAULT_KINDS)}")
         if not sep:
             return cls(kind)
         if kind not in _PARAMETERS:
             raise ConfigError(f"fault {kind!r} takes no parameter (only {' and '.join(_PARAMETERS)} do)")
         seconds = _parse_float(raw, f"seconds of fault {kind!r}")
-        if seconds < 0 or (kind == "hang" and seconds == 0):
-            raise ConfigError(
-                f"fault {kind!r}: {_PARAMETERS[kind]} must be {'> 0' if kind == 'hang' else '>= 0'}, got {raw!r}"
-            )
+        if kind == "html" and not (seconds.is_integer() and 100 <= seconds <= 599):
+            raise ConfigError(f"fault 'html': {_PARAMETERS[kind]} must be an HTTP status (100-599), got {raw!r}")
+        positive = kind != "429"
+        if seconds < 0 or (positive and seconds == 0):
+            bound = "> 0" if positive else ">= 0"
+            raise ConfigError(f"fault {kind!r}: {_PARAMETERS[kind]} must be {bound}, got {raw!r}")
         return cls(kind, seconds)
 
 
@@ -245,6 +269,102 @@ class TruncatedResponse(Response):
         # without a transport, returning now makes uvicorn close the connection mid-body
 
 
+_HTML_PAGE = (
+    "<!DOCTYPE html>\n<html>\n<head><title>{status} Bad Gateway</title></head>\n<body>\n"
+    "<center><h1>{status} Bad Gateway</h1></center>\n<hr><center>nginx/1.24.0</center>\n</body>\n</html>\n"
+)
+
+
+class SlowBodyResponse(Response):
+    """Status and headers at once (the whole `Content-Length`), then the body a byte every
+    `seconds`: a client that only times each read never times out."""
+
+    def __init__(
+        self, content: bytes, headers: Mapping[str, str], seconds: float, connections: Connections, request: Request
+    ) -> None:
+        super().__init__(content=content, status_code=200, headers=dict(headers), media_type="application/json")
+        self.seconds = seconds
+        self.connections = connections
+        self.request = request
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = bytes(self.body)
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        for index in range(len(body)):
+            last = index == len(body) - 1
+            await send({"type": "http.response.body", "body": body[index : index + 1], "more_body": not last})
+            if last:
+                return
+            outcome = await wait_receive(receive, self.connections.stopping, self.seconds)
+            if outcome == "stopping":
+                transport = self.connections.transport(self.request)
+                if transport is not None:
+                    transport.close()
+                return
+            if outcome == "disconnected":
+                return
+
+
+class HugeResponse(Response):
+    """A 200 chat completion of `megabytes` MB (its content a long string), streamed in chunks
+    without a `Content-Length`: only reading it shows how big it is."""
+
+    CHUNK = 64 * 1024
+
+    def __init__(self, megabytes: float, model: str, headers: Mapping[str, str]) -> None:
+        super().__init__(status_code=200, headers=dict(headers), media_type="application/json")
+        self.size = int(megabytes * 1024 * 1024)
+        self.model = model
+
+    def _parts(self) -> tuple[bytes, bytes]:
+        shell = {
+            "id": "chatcmpl-huge",
+            "object": "chat.completion",
+            "created": 0,
+            "model": self.model,
+            "choices": [
+                {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "@FILL@"}}
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+        head, tail = json.dumps(shell).split('"@FILL@"')
+        return (head + '"').encode(), ('"' + tail).encode()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        head, tail = self._parts()
+        yield head
+        filler = b"x" * self.CHUNK
+        remaining = self.size
+        while remaining > 0:
+            yield filler[: min(remaining, self.CHUNK)]
+            remaining -= self.CHUNK
+            await asyncio.sleep(0)
+        yield tail
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(k, v) for k, v in self.raw_headers if k.lower() != b"content-length"]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        sender = asyncio.ensure_future(self._send_all(send))
+        watcher = asyncio.ensure_future(until_disconnect_quietly(receive))
+        try:
+            await asyncio.wait({sender, watcher}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sender, watcher):
+                task.cancel()
+            await asyncio.gather(sender, watcher, return_exceptions=True)
+
+    async def _send_all(self, send: Send) -> None:
+        async for chunk in self._chunks():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def until_disconnect_quietly(receive: Receive) -> None:
+    with suppress(Exception):
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+
 class FaultResponses:
     """What each fault sends; counting faults and remembering corrupted answers is the caller's."""
 
@@ -261,7 +381,8 @@ class FaultResponses:
         return None if outcome == "elapsed" else self.connections.abandon(request, outcome)
 
     def transport(self, fault: Fault, request: Request, model: str) -> Response:
-        """The response of a transport fault other than `hang` (429, 5xx, 400, reset)."""
+        """The response of a fault applied before the lookup, other than `hang` (429, 5xx, 400,
+        reset, `echo_400`, `huge`)."""
         kind = fault.kind
         error = self.responder.error
         if kind in ("429", "429_noretry"):
@@ -305,6 +426,25 @@ class FaultResponses:
             )
         if kind == "reset":
             return ResetResponse(self.connections.transport(request))
+        if kind == "echo_400":
+            return error(
+                400,
+                f"Invalid Authorization header: {request.headers.get('authorization', '(none)')}. "
+                "Expected 'Bearer <your API key>'.",
+                "invalid_request_error",
+                code="invalid_api_key",
+                fault=kind,
+            )
+        if kind == "huge":
+            return HugeResponse(50.0 if fault.seconds is None else fault.seconds, model, self.responder.headers(kind))
+        if kind == "html":
+            status = 502 if fault.seconds is None else int(fault.seconds)
+            return Response(
+                _HTML_PAGE.format(status=status).encode(),
+                status_code=status,
+                headers=self.responder.headers(kind),
+                media_type="text/html",
+            )
         raise AssertionError(f"not a transport fault: {kind}")  # pragma: no cover
 
     def content(self, fault: Fault, recording: Recording, request: Request) -> Response:
@@ -313,6 +453,13 @@ class FaultResponses:
         if kind == "truncate":
             content = json.dumps(recording.response, ensure_ascii=False).encode("utf-8")
             return TruncatedResponse(content, self.responder.headers(kind), self.connections.transport(request))
+        if kind == "slow_body":
+            content = json.dumps(recording.response, ensure_ascii=False).encode("utf-8")
+            seconds = 1.0 if fault.seconds is None else fault.seconds
+            return SlowBodyResponse(content, self.responder.headers(kind), seconds, self.connections, request)
+        if kind == "echo_key":
+            body = echo_secret(recording.response, request.headers.get("authorization", "(no Authorization header)"))
+            return self.responder.json(recording.status, body, fault=kind)
         if kind == "empty":
             body = {**recording.response, "choices": []} if isinstance(recording.response, dict) else recording.response
         elif kind == "bad_json":

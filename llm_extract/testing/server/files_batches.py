@@ -191,7 +191,8 @@ class BatchesEndpoints:
         if stored.purpose != "batch":
             return error(
                 400,
-                f"File {input_file_id} has purpose {stored.purpose!r}; a batch needs a file uploaded with purpose 'batch'.",
+                f"File {input_file_id} has purpose {stored.purpose!r}; "
+                "a batch needs a file uploaded with purpose 'batch'.",
                 "invalid_request_error",
                 param="input_file_id",
             )

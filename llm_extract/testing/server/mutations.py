@@ -16,8 +16,8 @@ order (within a kind, the first in the answer's order):
 4. a value outside its `enum` (or `const`);
 5. a `required` property removed;
 6. a property added where `additionalProperties` is false;
-7. failing all that, or without a schema, the whole answer put inside a JSON array (an
-   object inside an array when the schema's top level is an array).
+7. failing all that, or without a schema, the whole answer put inside a JSON array (inside
+   an object, `{"value": ...}`, when the schema's top level is an array).
 
 Only values whose schema is unambiguous are broken (one `anyOf`/`oneOf` branch of their
 JSON type); local `$ref`s are followed. The result depends only on the completion and the
@@ -33,7 +33,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-__all__ = ["answer_schema", "break_json", "violate_schema"]
+__all__ = ["answer_schema", "break_json", "echo_secret", "violate_schema"]
 
 _Path = tuple[str | int, ...]
 _DELETE = object()  # a breach that removes the property at its path
@@ -70,6 +70,50 @@ def break_json(body: Any) -> Any:
             cut += '"'  # still valid (e.g. a number cut short): an unterminated string is not
         container[key] = cut
     return broken
+
+
+def echo_secret(body: Any, secret: str) -> Any:
+    """A copy of a completion that carries `secret` (the `echo_key` fault): appended to the
+    longest string of the answer's JSON (free text, such as a quote, rather than a code), and
+    as the message's content when the answer is in tool calls."""
+    echoed = copy.deepcopy(body)
+    found = _payload(echoed)
+    if found is None:
+        return echoed
+    container, key = found
+    try:
+        answer = json.loads(container.get(key) or "null")
+    except json.JSONDecodeError:
+        answer = None
+    strings = list(_strings(answer, ()))
+    if strings:
+        path, text = max(strings, key=lambda item: len(item[1]))
+        answer = _replace(answer, path, f"{text} ({secret})")
+        container[key] = json.dumps(answer, ensure_ascii=False)
+    else:
+        container[key] = f"{container.get(key) or ''} {secret}"
+    if key == "arguments":
+        echoed["choices"][0]["message"]["content"] = f"Authorization: {secret}"
+    return echoed
+
+
+def _strings(value: Any, path: _Path) -> Any:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _strings(item, (*path, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
+def _replace(value: Any, path: _Path, new: Any) -> Any:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    value[head] = _replace(value[head], rest, new)  # type: ignore[index]
+    return value
 
 
 def answer_schema(request: Mapping[str, Any], body: Any) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from llm_extract.errors import ConfigError
 from llm_extract.testing.server.config import BATCH_SETTINGS, ServerConfig
-from llm_extract.testing.server.faults import FAULT_KINDS, FaultInjector
+from llm_extract.testing.server.faults import ALL_FAULT_KINDS, FaultInjector
 from llm_extract.testing.server.responses import Responder
 
 __all__ = ["BATCH_COUNTERS", "Counters", "Reset", "StatsEndpoints"]
@@ -36,7 +36,10 @@ class _Totals:
     recovered: int = 0
     misses: int = 0
     rejected: int = 0
-    faults: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FAULT_KINDS, 0))
+    #: chat requests whose body (request hash) had come before: the same request sent again
+    repeats: int = 0
+    max_in_flight: int = 0
+    faults: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ALL_FAULT_KINDS, 0))
     endpoints: dict[str, int] = field(default_factory=dict)
     batches: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BATCH_COUNTERS, 0))
 
@@ -48,10 +51,21 @@ class Counters:
         self._lock = threading.Lock()
         self._totals = _Totals()
         self._in_flight = 0
+        self._seen: set[str] = set()
+        #: how many chat requests wait for a slot now (set by the chat service)
+        self.queue_length: Callable[[], int] = lambda: 0
 
     def count(self, name: Outcome, n: int = 1) -> None:
         with self._lock:
             setattr(self._totals, name, getattr(self._totals, name) + n)
+
+    def count_request(self, key: str) -> None:
+        """Remember a chat request's hash; one seen before counts as a repeat."""
+        with self._lock:
+            if key in self._seen:
+                self._totals.repeats += 1
+            else:
+                self._seen.add(key)
 
     def count_endpoint(self, endpoint: str) -> None:
         with self._lock:
@@ -70,6 +84,7 @@ class Counters:
         """Counts a chat request being answered, for the block's duration."""
         with self._lock:
             self._in_flight += 1
+            self._totals.max_in_flight = max(self._totals.max_in_flight, self._in_flight)
         try:
             yield
         finally:
@@ -86,9 +101,12 @@ class Counters:
                 "recovered": t.recovered,
                 "misses": t.misses,
                 "rejected": t.rejected,
+                "repeats": t.repeats,
                 "faults": dict(t.faults),
                 "faults_total": sum(t.faults.values()),
                 "in_flight": self._in_flight,
+                "max_in_flight": t.max_in_flight,
+                "queued": self.queue_length(),
                 "endpoints": dict(t.endpoints),
                 "batches": dict(t.batches),
             }
@@ -97,6 +115,8 @@ class Counters:
         """Every counter back to zero (the requests in flight are still in flight)."""
         with self._lock:
             self._totals = _Totals()
+            self._totals.max_in_flight = self._in_flight
+            self._seen.clear()
 
 
 class Reset(Protocol):
@@ -151,6 +171,9 @@ class StatsEndpoints:
                 "latency_ms": self.config.latency_ms,
                 "jitter_ms": self.config.jitter_ms,
                 "hang_s": self.config.hang_s,
+                "slots": self.config.slots,
+                "rate_limit_after": self.config.rate_limit_after,
+                "rate_limit_count": self.config.rate_limit_count,
                 "recordings": self.recordings,
             },
         }
