@@ -115,3 +115,17 @@ def test_a_missing_replay_directory_is_one_configuration_error(tmp_path):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "does not exist" in lines[0] and "nowhere" in lines[0]
     assert not (tmp_path / "out" / "errors.jsonl").exists()  # not one replay miss per article
+
+
+def test_the_summary_says_how_concurrency_adapted_to_a_server_that_starts_refusing(tmp_path, monkeypatch):
+    from llm_extract.testing.server import ServerConfig, start_server
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-adaptive-0000")
+    config = ServerConfig(fixtures=REPLAY, rate_limit_after=2, rate_limit_count=3)
+    with start_server(config) as server:
+        result = run(
+            "run", str(ARTICLES), "--live", "--base-url", server.base_url, "-o", str(tmp_path / "out"),
+            "--retry-wait", "0", "--retry-max-wait", "0.05", "--call-mode", "tools",
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "calls in flight (adapted)" in result.output and "8" in result.output

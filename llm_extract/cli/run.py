@@ -265,7 +265,9 @@ def run(
                 )
         summary = _extract(console, extractor, chain(), paths, out, force=force, max_cost=max_cost, merge=not no_merge,
                            quiet=quiet, verbose=verbose)  # fmt: skip
-        print_summary(console, summary, out, quiet=quiet, mode=extractor.mode, task=extractor.task)
+        print_summary(
+            console, summary, out, quiet=quiet, mode=extractor.mode, task=extractor.task, limiter=extractor.limiter
+        )
         if not no_report:
             write_html_report(console, out, quiet=quiet)
     raise typer.Exit(EXIT_FAILURES if summary.failed else EXIT_OK)
@@ -287,7 +289,7 @@ def _extract(
     where = escape(str(out))
     got: dict[str, int] = {}
     try:
-        with terminate_as_interrupt() as got, _progress(console, paths, quiet=quiet) as on_done:
+        with terminate_as_interrupt() as got, _progress(console, paths, quiet=quiet, limiter=getattr(extractor, 'limiter', None)) as on_done:
             asyncio.run(
                 run_batch(
                     extractor, items, out, concurrency=extractor.settings.concurrency, force=force,
@@ -345,7 +347,9 @@ def _count_inputs(paths: list[Path]) -> int | None:
 
 
 @contextmanager
-def _progress(console: Console, paths: list[Path], *, quiet: bool) -> Iterator[Callable[[BatchSummary], None] | None]:
+def _progress(
+    console: Console, paths: list[Path], *, quiet: bool, limiter: Any = None
+) -> Iterator[Callable[[BatchSummary], None] | None]:
     """A rich progress bar on a terminal (done / failed / total, calls, tokens, cost, ETA)."""
     if quiet or not console.is_terminal:
         yield None
@@ -376,7 +380,7 @@ def _progress(console: Console, paths: list[Path], *, quiet: bool) -> Iterator[C
         stats = (
             f"failed {summary.failed} · calls {summary.calls} · reasks {summary.reasks} · "
             f"retries {summary.retries} · tokens {summary.input_tokens + summary.output_tokens:,} · "
-            f"${summary.cost_usd:.4f}"
+            f"${summary.cost_usd:.4f}" + (f" · in flight ≤ {limiter.current_limit}" if limiter is not None else "")
         )
         progress.update(task, completed=summary.articles, stats=stats)
 
@@ -385,7 +389,14 @@ def _progress(console: Console, paths: list[Path], *, quiet: bool) -> Iterator[C
 
 
 def print_summary(
-    console: Console, summary: BatchSummary, out: Path, *, quiet: bool, mode: str, task: Task[Any, Any]
+    console: Console,
+    summary: BatchSummary,
+    out: Path,
+    *,
+    quiet: bool,
+    mode: str,
+    task: Task[Any, Any],
+    limiter: Any = None,
 ) -> None:
     from rich.table import Table
 
@@ -414,6 +425,9 @@ def print_summary(
         table.add_row(name, f"{value:,}")
     if summary.canonical_events is not None:
         table.add_row("distinct events (merged across articles)", f"{summary.canonical_events:,}")
+    if limiter is not None and getattr(limiter, "adaptive", True) and limiter.min_seen != limiter.max_seen:
+        # the calls in flight adapted to the server (429s, timeouts, latency): say where they went
+        table.add_row("calls in flight (adapted)", f"{limiter.min_seen}–{limiter.max_seen}, at the end {limiter.current_limit}")
     cost = f"${summary.cost_usd:,.4f}"
     if summary.unpriced:
         cost += f" (+{summary.unpriced} article(s) with no price)"
