@@ -203,8 +203,10 @@ class _Builder:
             spans.append(date_span)
             flags += _presence("date", m.date or "", date_span)
         evidence = self.text[span.start : span.end] if span else m.evidence
-        flags += list(when.flags) + status_flags(m.status.value, evidence)
-        flags += publication_date_flags(when, self.anchor, evidence)
+        flags += list(when.flags) + status_flags(m.status.value, evidence, background=m.is_background)
+        flags += publication_date_flags(
+            when, self.anchor, evidence, written_near=date_span is None or date_span.where in ("evidence", "nearby")
+        )
         flags += [] if span else ["ungrounded"]
         return AgreementRecord(
             **{**m.model_dump(), "parties": [p.model_dump() for p in parties]},
@@ -250,9 +252,17 @@ class _Builder:
         if date_span is not None:
             spans.append(date_span)
             flags += _presence("date", m.date or "", date_span)
-        reason = total_reason(is_total=m.is_total, evidence=evidence, date_is_period=when.is_period)
+        reason = total_reason(
+            is_total=m.is_total, evidence=evidence, date_is_period=when.is_period, date_precision=when.precision
+        )
         total_kg, total_flags = _total_kg(items)
-        flags += list(when.flags) + total_flags + publication_date_flags(when, self.anchor, evidence)
+        flags += (
+            list(when.flags)
+            + total_flags
+            + publication_date_flags(
+                when, self.anchor, evidence, written_near=date_span is None or date_span.where in ("evidence", "nearby")
+            )
+        )
         flags += (["place_ambiguous"] if where.ambiguous else []) + ([] if span else ["ungrounded"])
         flags += ["country_from_dateline"] if where.source == "dateline" else []
         return SeizureRecord(

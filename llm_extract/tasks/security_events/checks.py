@@ -45,7 +45,8 @@ INTENT = frozenset({"agreed", "discussed", "planned"})
 _CONCLUDING = re.compile(
     r"\b(sign(?:ed|s|ing)?|ink(?:ed|s)?|conclud(?:ed|es)|ratif(?:ied|ies)|seal(?:ed|s)|initial(?:l)?ed|"
     r"entered into force|came into force|implement(?:ed|s|ing)|renew(?:ed|s)|extend(?:ed|s)|"
-    r"put into effect|finali[sz]ed)\b",
+    r"put into effect|finali[sz]ed|set up|established|created|launched|formed|operational|stepped up|upgraded|"
+    r"updated|expanded|strengthened)\b",
     re.IGNORECASE,
 )
 _INTENT = re.compile(
@@ -70,6 +71,8 @@ def concluded_in(text: str) -> list[str]:
     real = []
     for m in _CONCLUDING.finditer(text):
         before = text[max(0, m.start() - 40) : m.start()]
+        if m.group(0).casefold() == "signing" and re.search(r"\b(?:the|a|for|approved|authori[sz]ed)\s+$", before, re.I):
+            continue  # "approved the signing of a pact": a decision to sign, not a signing
         if _UNDOING.search(before) and not re.search(r"\b(has|have|had|was|were)\s+(?:been\s+)?$", before, re.I):
             continue
         real.append(m.group(0))
@@ -81,12 +84,13 @@ def intent_in(text: str) -> list[str]:
     return [m.group(0) for m in _INTENT.finditer(text)]
 
 
-def status_flags(status: str, evidence: str) -> list[str]:
-    """`status_overstated` / `status_understated` against the evidence sentence."""
+def status_flags(status: str, evidence: str, *, background: bool = False) -> list[str]:
+    """`status_overstated` / `status_understated` against the evidence sentence (a background
+    agreement, recalled in passing, is not doubted for want of a signing verb)."""
     concluded, intent = concluded_in(evidence), intent_in(evidence)
     if status in CONCLUDED and not concluded and intent:
         return [f'status_overstated:{status}, but the evidence says "{intent[0]}"']
-    if status in CONCLUDED and not concluded:
+    if status in CONCLUDED and not concluded and not background:
         return [f"status_unsupported:{status}, but the evidence reports no signing, implementation or renewal"]
     if status in INTENT and concluded and not intent:
         return [f'status_understated:{status}, but the evidence says "{concluded[0]}"']

@@ -56,7 +56,8 @@ def _calendar_iso(start: date, end: date) -> tuple[str, str] | None:
 
 _AROUND = re.compile(
     r"\([^)]*\)|\b(?:at|around|about|before|after) (?:dawn|dusk|noon|midnight|night)\b|\b(?:in the|early in the|late in the) "
-    r"(?:morning|afternoon|evening|night)\b|\b(?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?|\b(?:also|again|then|only)\b",
+    r"(?:morning|afternoon|evening|night)\b|\b(?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?|\b(?:also|again|then|only)\b|"
+    r"\bthe month of\b",
     re.IGNORECASE,
 )
 
@@ -112,13 +113,23 @@ _DATE_EXPRESSIONS = re.compile(
 )
 
 
-def publication_date_flags(when: DateValue, anchor: PartialDate | None, evidence: str) -> list[str]:
+_COARSE_EXPRESSIONS = re.compile(
+    rf"\b(?:in|since|during|of|from) (?:19|20)\d\d\b|\bin {_MONTHS}(?: (?:19|20)\d\d)?\b|\blast year\b|"
+    rf"\bearlier this year\b",
+    re.IGNORECASE,
+)
+
+
+def publication_date_flags(when: DateValue, anchor: PartialDate | None, evidence: str, *, written_near: bool = True) -> list[str]:
     """`date_is_publication_date` when the record is dated on the publication day while its
-    evidence holds a date expression for another day."""
+    evidence dates it otherwise: a day ("on Tuesday"), or, when the date the model gave is not
+    written near the evidence (it took the dateline's), a year or a month ("in 2016")."""
     if anchor is None or anchor.precision != "day" or when.iso != anchor.iso():
         return []
-    for m in _DATE_EXPRESSIONS.finditer(evidence):
-        other = resolve_date(m.group(0), anchor)
-        if other is not None and other.iso() != anchor.iso():
-            return [f'date_is_publication_date:{when.iso}, but the evidence says "{m.group(0)}" ({other.iso()})']
+    patterns = [_DATE_EXPRESSIONS] if written_near else [_DATE_EXPRESSIONS, _COARSE_EXPRESSIONS]
+    for pattern in patterns:
+        for m in pattern.finditer(evidence):
+            other = resolve_date(m.group(0), anchor)
+            if other is not None and other.iso() != anchor.iso():
+                return [f'date_is_publication_date:{when.iso}, but the evidence says "{m.group(0)}" ({other.iso()})']
     return []

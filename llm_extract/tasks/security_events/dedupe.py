@@ -53,9 +53,9 @@ def same_seizure(a: SeizureRecord, b: SeizureRecord) -> bool:
         return False
     if all(i.quantity is None for i in (*a.items, *b.items)):
         return _spans_overlap(a.spans, b.spans)  # nothing to compare but the words: never dates alone
-    by_drug = {_item_key(i): i for i in b.items}
-    for item in a.items:
-        other = by_drug[_item_key(item)]
+    # items in a canonical order (a drug may come twice: "crystal meth and yaba" are both methamphetamine)
+    order = lambda i: (_item_key(i), i.kg if i.kg is not None else -1.0, i.quantity or -1.0)  # noqa: E731
+    for item, other in zip(sorted(a.items, key=order), sorted(b.items, key=order), strict=True):
         if item.kg is not None or other.kg is not None:
             if not _close(item.kg, other.kg):
                 return False

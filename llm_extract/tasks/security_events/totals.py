@@ -27,26 +27,42 @@ _MONTH = (
 )
 _PERIOD = re.compile(
     r"\b(?:so far (?:this|in) (?:year|month|20\d\d)|year[- ]to[- ]date|since (?:the (?:beginning|start) of )?"
-    rf"(?:{_MONTH}\b|20\d\d|the (?:year|beginning|start))|(?:in|during|over|within) the (?:past|last|previous) "
+    rf"(?:{_MONTH}\b|20\d\d|the (?:year|beginning|start))|(?:in|during|over|within) the (?:past|last|previous|first) "
     r"(?:\w+ )?(?:days?|weeks?|months?|years?|quarters?)|(?:in|during) the (?:first|second|third|fourth|last) "
     r"(?:half|quarter)|(?:in|during) (?:the )?(?:fiscal|financial) year|\bfy ?\d{2}|"
     rf"(?:during|throughout|in all of) 20\d\d\b(?! *,? *(?:on|in) {_MONTH})|annual(?:ly)?|yearly|monthly|"
-    rf"(?:between|from) {_MONTH}\w* (?:20\d\d )?(?:and|to|through|until) {_MONTH}|over the (?:past|last) \w+)",
+    rf"(?:between|from) {_MONTH}\w* (?:20\d\d )?(?:and|to|through|until) {_MONTH}|over the (?:past|last) \w+|"
+    rf"(?:in|during) the month of|from {_MONTH}\.? \d{{1,2}} to \d{{1,2}}|from \d{{1,2}} to \d{{1,2}} {_MONTH})",
     re.IGNORECASE,
 )
 _SUMMING = re.compile(r"\b(?:a total of|in total|total(?:l)?ing|altogether|cumulative(?:ly)?|combined|in all)\b", re.I)
-_SEVERAL = re.compile(r"\b(?:seizures|operations|raids|cases|interceptions|busts|incidents|arrests|crackdowns|campaigns)\b", re.I)
+_SEVERAL = re.compile(
+    r"\b(?:seizures|operations|raids|cases|interceptions|busts|incidents|arrests|crackdowns|campaigns|shipments|"
+    r"consignments|attempts|vehicles|parcels)\b",
+    re.I,
+)
+#: several interceptions said outright: "in separate incidents", "in 60 operations"
+_SEPARATE = re.compile(
+    r"\b(?:in|during|across|through) (?:\w+ )?(?:separate|several|multiple|different|various|\d+|two|three|four|five|"
+    r"six|seven|eight|nine|ten|dozens of) (?:\w+ )?(?:operations|raids|incidents|seizures|cases|busts|interceptions)\b|"
+    r"\b(?:\d{2,}|dozens of|hundreds of) (?:\w+ )?(?:operations|raids|busts|interceptions)\b",
+    re.I,
+)
 
 
-def total_reason(*, is_total: bool, evidence: str, date_is_period: bool) -> str | None:
+def total_reason(*, is_total: bool, evidence: str, date_is_period: bool, date_precision: str | None = None) -> str | None:
     """Why a seizure record is a total over a period, or None for a single seizure."""
     if is_total:
         return "marked a total by the model"
     period = _PERIOD.search(evidence)
     if period:
         return f'the evidence gives a period: "{period.group(0)}"'
+    separate = _SEPARATE.search(evidence)
+    if separate:
+        return f'the evidence sums several interceptions: "{separate.group(0)}"'
     summing = _SUMMING.search(evidence)
-    if summing and (_SEVERAL.search(evidence) or date_is_period):
+    coarse = date_precision in ("year", "half", "quarter")  # "a total of 17.3 tons ... in 2018"
+    if summing and (_SEVERAL.search(evidence) or date_is_period or coarse):
         several = _SEVERAL.search(evidence)
         return f'the evidence sums: "{summing.group(0)}"' + (f' over "{several.group(0)}"' if several else " over a period")
     return None

@@ -163,9 +163,11 @@ class ValueFinder:
         regions = self.regions(evidence)
         for lo, hi, where in regions:
             found = [f for w in words if (f := self._pick(self._occurrences(w), [(lo, hi, where)])) is not None]
-            if len(found) * 2 >= len(words):  # at least half of its own words, in one region
-                first = min(found, key=lambda f: f.start)
-                return first
+            # most of its own words (two thirds, and two at least when it has two), beside the evidence;
+            # elsewhere in the article all of them: "Coast Guard" is not "the coast of São Paulo"
+            enough = len(found) == len(words) if where == "article" else 3 * len(found) >= 2 * len(words)
+            if found and enough and (len(found) >= 2 or len(words) == 1):
+                return min(found, key=lambda f: f.start)
         return None
 
     @staticmethod

@@ -8,6 +8,20 @@ GENERIC: frozenset[str] = frozenset({"cannabis", "hemp", "thc", "coca", "canabis
 
 #: Real substances outside the closed list → their family (name ``unspecified``).
 UNLISTED: dict[str, str] = {
+    # precursors outside the closed list (UNODC Tables I and II of the 1988 Convention)
+    "hydrochloric acid": "precursors",
+    "sulphuric acid": "precursors",
+    "sulfuric acid": "precursors",
+    "potassium permanganate": "precursors",
+    "phenylacetone": "precursors",
+    "p2p": "precursors",
+    "safrole": "precursors",
+    # plant NPS (UNODC's early warning advisory): kratom, called ketum in Malaysia and Thailand
+    "kratom": "nps",
+    "ketum": "nps",
+    "ketum leaves": "nps",
+    "ketum juice": "nps",
+    "kratom leaves": "nps",
     "tapentadol": "opioids",
     "tafradol": "opioids",
     "oxycodone": "opioids",

@@ -19,7 +19,7 @@ UnitKind = Literal["mass", "count", "volume", "unknown"]
 # 1. units
 # ---------------------------------------------------------------------------
 
-_COUNT_WORDS = """tablet tab pill capsule piece pc dose unit item plant bush tree seed blister
+_COUNT_WORDS = """tablet tab pill capsule piece pc dose unit item plant seedling sapling bush tree seed blister
     strip sheet blotter ampoule ampule vial bottle packet pack package parcel bag sachet bundle
     brick block slab box carton cigarette joint stick roll count number""".split()  # noqa: SIM905
 
