@@ -194,6 +194,7 @@ def cached_corpus(cache: Path, n: int) -> tuple[Path, Path]:
     from llm_extract.core.pipeline import Extractor
 
     articles, replay = cache / "articles", cache / "replay"
+    replay.mkdir(parents=True, exist_ok=True)  # a replay directory must exist (it may stay empty)
     probe = Extractor(mode="replay", replay_dir=replay)
     # what makes a recording stale: the prompt and schema, and the settings that reach the request
     version = f"{probe.prompts.version}:{probe.settings.call_mode}:{probe.settings.max_tokens}"
