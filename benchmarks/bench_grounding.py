@@ -133,7 +133,7 @@ def main(*, strict: bool = False) -> int:
         ok = all(
             (r is None if expected[kind] is None else r is not None and r.status == expected[kind])
             and r == r2
-            for r, r2 in zip(r_fn, r_g)
+            for r, r2 in zip(r_fn, r_g, strict=True)
         )
         if kind != "hallucinated":  # the match must be in the last copy, near the end
             ok = ok and all(r is not None and r.start > len(article) * 0.9 for r in r_g)

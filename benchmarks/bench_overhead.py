@@ -40,9 +40,9 @@ def main() -> None:
     from llm_extract import Extractor
     from llm_extract.core.articles import read_article
     from llm_extract.core.results import CallRecord
-    from llm_extract.tasks.security_events.schema import ArticleMentions
-    from llm_extract.runs.store import EventStore
     from llm_extract.core.task import BuildContext
+    from llm_extract.runs.store import EventStore
+    from llm_extract.tasks.security_events.schema import ArticleMentions
 
     articles = [read_article(p) for p in sorted((ROOT / "fixtures" / "articles").glob("*.txt"))]
     extractor = Extractor(mode="replay", replay_dir=ROOT / "fixtures" / "replay")
@@ -86,7 +86,7 @@ def main() -> None:
 
     store_times = []
     with tempfile.TemporaryDirectory() as tmp, EventStore(Path(tmp) / "bench.db") as store:
-        for result, calls, article in zip(results, logs, articles * args.rounds):
+        for result, calls, article in zip(results, logs, articles * args.rounds, strict=True):
             started = time.perf_counter()
             store.add_result(result, calls=calls, extracted_at="2026-01-01T00:00:00+00:00", text=article.text)
             store_times.append(time.perf_counter() - started)

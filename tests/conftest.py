@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-
 from helpers import ANSWERS, PREFIXES, REPLAY, seed
+
 
 @pytest.fixture
 def good_answer() -> dict[str, Any]:

@@ -21,7 +21,7 @@ def test_chunks_cover_the_text_with_true_offsets(text, max_chars, overlap):
         assert chunk.index == i
         assert text[chunk.start : chunk.end] == chunk.text
         assert len(chunk.text) <= max_chars
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in zip(chunks, chunks[1:], strict=False):
         assert before.start < after.start <= before.end  # no gap, always progress
 
 
@@ -34,7 +34,7 @@ def test_chunks_end_at_sentence_boundaries_and_overlap():
     text = "".join(f"Sentence number {i} is here. " for i in range(100))
     chunks = chunk_text(text, max_chars=500, overlap=100)
     assert len(chunks) > 5
-    for before, after in zip(chunks, chunks[1:]):
+    for before, after in zip(chunks, chunks[1:], strict=False):
         assert before.text.endswith(". ")
         assert after.text.startswith("Sentence number")
         assert before.end - after.start >= 60  # roughly `overlap` characters shared

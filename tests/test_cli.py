@@ -7,11 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from helpers import ARTICLES, REPLAY
 from typer.testing import CliRunner
 
 from llm_extract.cli import app
-
-from helpers import ARTICLES, REPLAY
 
 runner = CliRunner()
 

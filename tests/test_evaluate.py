@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ARTICLES, REPLAY, ROOT
 
 from llm_extract import Extractor
 from llm_extract.core.articles import read_article
+from llm_extract.core.grounding import normalize_text
 from llm_extract.errors import InputError, LLMExtractError
 from llm_extract.tasks.security_events.views.evaluate import (
     AGREEMENT_FIELDS,
@@ -24,9 +26,6 @@ from llm_extract.tasks.security_events.views.evaluate import (
     load_gold,
     render_report,
 )
-from llm_extract.core.grounding import normalize_text
-
-from helpers import ARTICLES, REPLAY, ROOT
 
 GOLD = ROOT / "fixtures" / "gold"
 

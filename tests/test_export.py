@@ -8,16 +8,16 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import AT
 from rich.console import Console
 
 from llm_extract import ArticleExtraction
-from llm_extract.tasks.security_events.views.export import EXPORT_TABLES, Stats, export, render_stats, stats
-from llm_extract.tasks.security_events.merge import merge_events, merge_is_current
 from llm_extract.core.results import Failure
-from llm_extract.tasks.security_events.records import RejectedRecord
 from llm_extract.runs.store import EventStore
+from llm_extract.tasks.security_events.merge import merge_events, merge_is_current
+from llm_extract.tasks.security_events.records import RejectedRecord
+from llm_extract.tasks.security_events.views.export import EXPORT_TABLES, Stats, export, render_stats, stats
 
-from helpers import AT
 
 def made_up(base: ArticleExtraction, tag: str, published_iso: str, **update) -> ArticleExtraction:
     sha = hashlib.sha256(tag.encode()).hexdigest()

@@ -6,16 +6,16 @@ import hashlib
 from typing import Any
 
 import pytest
+from helpers import AT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llm_extract import ArticleExtraction
+from llm_extract.runs.store import EventStore
 from llm_extract.tasks.security_events.merge import merge_events, merge_is_current, status_family
 from llm_extract.tasks.security_events.records import AgreementRecord, SeizureRecord
 from llm_extract.tasks.security_events.schema import AgreementStatus, InstrumentType
-from llm_extract.runs.store import EventStore
 
-from helpers import AT
 
 def report(
     base: ArticleExtraction,

@@ -8,6 +8,7 @@ import json
 
 import httpx2
 import pytest
+from helpers import Script, completion, make_settings, seed
 
 from llm_extract import (
     Extractor,
@@ -17,8 +18,6 @@ from llm_extract import (
 )
 from llm_extract.core.articles import read_article
 from llm_extract.model.retry import is_transient, retry_after_seconds
-
-from helpers import Script, completion, make_settings, seed
 
 TEXT = read_article(seed("003")).text
 

@@ -22,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ARTICLES, ROOT
 from typer.testing import CliRunner
 
 from llm_extract.cli import app
-
-from helpers import ARTICLES, ROOT
 
 REAL = ROOT / "fixtures" / "real_model"
 REPLAY_DIR = REAL / "replay"

@@ -6,13 +6,12 @@ import json
 from datetime import date
 
 import pytest
+from helpers import REPLAY, Script, completion, make_settings, seed
 from typer.testing import CliRunner
 
 from llm_extract import Extractor, InputError
-from llm_extract.core.articles import read_article
 from llm_extract.cli import app
-
-from helpers import REPLAY, Script, completion, make_settings, seed
+from llm_extract.core.articles import read_article
 
 ARTICLE = (
     "Dec 20, 2017, 11:24 AM\n\nTEHRAN, Dec. 20 (MNA) – Iranian police seized 1.2 tons of opium in Kerman Province on Tuesday, "
@@ -262,9 +261,9 @@ def test_cli_keep_ungrounded_and_summary(tmp_path):
 
 
 def test_min_confidence_moves_doubtful_records_to_rejected_with_their_flags(tmp_path):
+    from helpers import ARTICLES, REPLAY
     from typer.testing import CliRunner
 
-    from helpers import ARTICLES, REPLAY
     from llm_extract.cli import app
 
     kept = CliRunner().invoke(app, ["run", str(ARTICLES), "--replay-dir", str(REPLAY), "-o", str(tmp_path / "a"), "-q"])

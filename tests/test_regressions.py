@@ -10,11 +10,10 @@ from datetime import date
 
 import httpx2
 import pytest
+from helpers import Script, completion, make_settings, seed
 
 from llm_extract import Article, Extractor, RequestRejectedError, iter_articles, run_batch
 from llm_extract.core.articles import read_article
-
-from helpers import Script, completion, make_settings, seed
 
 EMPTY = {"title": None, "published": None, "agreements": [], "seizures": []}
 

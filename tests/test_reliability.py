@@ -47,12 +47,12 @@ import httpx2
 from helpers import ROOT, completion
 
 from llm_extract.core.articles import Article, html_to_text, read_article
-from llm_extract.errors import RequestRejectedError, TransportError, ValidationFailedError
 from llm_extract.core.pipeline import Extractor
 from llm_extract.core.results import CallRecord
-from llm_extract.testing.server import FAULT_KINDS, ServerConfig, ServerHandle, start_server
+from llm_extract.errors import RequestRejectedError, TransportError, ValidationFailedError
 from llm_extract.settings import ExtractorSettings
 from llm_extract.testing import synthetic_article, synthetic_corpus
+from llm_extract.testing.server import FAULT_KINDS, ServerConfig, ServerHandle, start_server
 
 N_ARTICLES = 300
 FAKE_KEY = "sk-test-0123456789abcdef0123456789abcdef"

@@ -8,12 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import FAKE_KEY, REPLAY, Script, completion, make_settings, seed
 
 from llm_extract import Extractor, ReplayMissError, StaleRecordingError
 from llm_extract.core.articles import read_article
 from llm_extract.tasks.security_events import security_events_task
-
-from helpers import FAKE_KEY, REPLAY, Script, completion, make_settings, seed
 
 TEXT = read_article(seed("003")).text
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers import REPLAY, seed
 
 from llm_extract import ArticleExtraction, Extractor
 from llm_extract.core.articles import read_article
-
-from helpers import REPLAY, seed
 
 
 @pytest.fixture(scope="module")

@@ -18,16 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import ARTICLES, REPLAY
 
 from llm_extract import ArticleExtraction, Extractor
 from llm_extract.core.articles import iter_articles
-from llm_extract.runs.runner import run_batch
-from llm_extract.errors import StoreError
 from llm_extract.core.results import Failure
-from llm_extract.tasks.security_events.views.report import REPORT_FILE, json_for_script, segments, write_report
+from llm_extract.errors import StoreError
+from llm_extract.runs.runner import run_batch
 from llm_extract.runs.store import EventStore
-
-from helpers import ARTICLES, REPLAY
+from llm_extract.tasks.security_events.views.report import REPORT_FILE, json_for_script, segments, write_report
 
 AT = "2025-01-01T00:00:00+00:00"
 P_SCRIPT = "<script>alert(1)</script>"

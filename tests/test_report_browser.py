@@ -28,9 +28,9 @@ else:
         "playwright.sync_api", reason="playwright is not installed (pip install playwright; never `playwright install`)"
     )
 
-from llm_extract.runs.store import EventStore
-
 from test_report import P_IMG, P_SCRIPT, build_report
+
+from llm_extract.runs.store import EventStore
 
 CHROMIUM = Path(os.environ.get("LLM_EXTRACT_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

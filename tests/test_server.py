@@ -29,9 +29,10 @@ import openai
 from pydantic import ValidationError
 
 from llm_extract.core.articles import read_article
-from llm_extract.errors import ConfigError
 from llm_extract.core.pipeline import Extractor
+from llm_extract.errors import ConfigError
 from llm_extract.model.retry import retry_after_seconds, transient_kind
+from llm_extract.settings import ExtractorSettings
 from llm_extract.tasks.security_events.schema import ArticleMentions
 from llm_extract.testing.server import (
     Fault,
@@ -44,7 +45,6 @@ from llm_extract.testing.server import (
     running_server,
     start_server,
 )
-from llm_extract.settings import ExtractorSettings
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 REPLAY = FIXTURES / "replay"

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import AT, ROOT
 
 from llm_extract import ArticleExtraction
 from llm_extract.core.results import ArticleInfo, CallRecord, Failure
@@ -21,7 +22,6 @@ from llm_extract.runs.store import MIGRATIONS, EventStore, StoreError, redact_se
 from llm_extract.tasks.security_events.tables import MIGRATIONS as TASK_MIGRATIONS
 from llm_extract.tasks.security_events.tables import SecurityEventsTables
 
-from helpers import AT, ROOT
 
 @pytest.fixture
 def store(tmp_path: Path):

@@ -289,7 +289,8 @@ def _extract(
     where = escape(str(out))
     got: dict[str, int] = {}
     try:
-        with terminate_as_interrupt() as got, _progress(console, paths, quiet=quiet, limiter=getattr(extractor, 'limiter', None)) as on_done:
+        limiter = getattr(extractor, "limiter", None)
+        with terminate_as_interrupt() as got, _progress(console, paths, quiet=quiet, limiter=limiter) as on_done:
             asyncio.run(
                 run_batch(
                     extractor, items, out, concurrency=extractor.settings.concurrency, force=force,

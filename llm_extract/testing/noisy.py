@@ -363,8 +363,15 @@ status_downgraded = _injector(
 
 
 def _dated_otherwise(answer: Answer, text: str) -> list[Any]:
-    own = lambda r: (d := r.get("date")) and d.casefold() in r["evidence"].casefold() and not _same_day(d, day)  # noqa: E731
-    return [] if (day := publication_day(answer, text)) is None else _every(answer, ok=own)
+    day = publication_day(answer, text)
+    if day is None:
+        return []
+
+    def own(r: Rec) -> bool:
+        d = r.get("date")
+        return isinstance(d, str) and bool(d) and d.casefold() in r["evidence"].casefold() and not _same_day(d, day)
+
+    return _every(answer, ok=own)
 
 
 def _publication_date(rec: Rec, spot: Any, rng: random.Random, text: str, answer: Answer) -> str:
@@ -528,11 +535,11 @@ place_changed = _setter("place_changed", "flag:place_not_in_article",
                         "seizures", "place", _TOWNS, lambda t: t, lambda t: t[0])  # fmt: skip
 origin_invented = _setter("origin_invented", "flag:origin_not_in_article", "An origin the article never names.",
                           "seizures", "origin", _STATES, lambda s: s, lambda s: s[0], checked=False)  # fmt: skip
+_WORDS_BY_N = {n: w for w, n in _WORDS.items()}
 arrested_invented = _setter("arrested_invented", "flag:arrested_not_in_article", "A number of arrests the article never gives.",
                             "seizures", "arrested", (3, 4, 6, 7, 9, 11, 13, 14),
                             lambda n: [str(n), *([_WORDS_BY_N[n]] if n in _WORDS_BY_N else [])],
                             checked=False)  # fmt: skip
-_WORDS_BY_N = {n: w for w, n in _WORDS.items()}
 
 
 @lru_cache(maxsize=1)

@@ -52,7 +52,6 @@ UNLISTED: dict[str, str] = {
     "tucibi": "nps",
     "pink cocaine": "nps",
     "cocaína rosada": "nps",
-    "kratom": "nps",
     "nbome": "nps",
     "happy water": "nps",
     "pregabalin": "unspecified",
