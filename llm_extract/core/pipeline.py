@@ -40,12 +40,12 @@ from llm_extract.core.chunking import chunk_text
 from llm_extract.core.pricing import PriceTable
 from llm_extract.core.prompts import PromptSet
 from llm_extract.core.registry import load_task
-from llm_extract.runs.concurrency import AdaptiveLimiter
 from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, RunMeta
 from llm_extract.core.task import BuildContext, Task
 from llm_extract.errors import InputError, LLMExtractError, ModelCallError
 from llm_extract.model.client import CallStats, ModelClient, ResponseCache, first_request
 from llm_extract.model.replay import ReplayStore, request_hash
+from llm_extract.runs.concurrency import AdaptiveLimiter
 from llm_extract.settings import ExtractorSettings, Mode
 
 if TYPE_CHECKING:
