@@ -123,6 +123,13 @@ def run(
             help="Articles in flight at once (a long article's chunks run together).",
         ),
     ] = 8,
+    workers: Annotated[
+        str,
+        typer.Option(
+            "--workers", metavar="N|auto",
+            help="Processes extracting at once, --concurrency shared among them (auto: the cores); this one writes.",
+        ),
+    ] = "1",
     call_mode: Annotated[str, typer.Option("--call-mode", help=_CALL_MODE_HELP)] = "auto",
     max_tokens: Annotated[
         int | None,
@@ -206,9 +213,11 @@ def run(
 
     from llm_extract.core.articles import iter_articles
     from llm_extract.core.pipeline import Extractor
+    from llm_extract.runs.engines import resolve_workers
     from llm_extract.settings import ExtractorSettings
 
     try:
+        processes = resolve_workers(workers)
         settings = ExtractorSettings.resolve(
             {
                 "model": model,
@@ -252,7 +261,8 @@ def run(
         if not quiet:
             console.print(
                 f"llm-extract: task {escape(extractor.task.name)}, mode [bold]{extractor.mode}[/bold], model "
-                f"{escape(settings.model)}, prompt {extractor.prompts.version}, concurrency {settings.concurrency} → "
+                f"{escape(settings.model)}, prompt {extractor.prompts.version}, concurrency {settings.concurrency}"
+                f"{f' over {processes} worker processes' if processes > 1 else ''} → "
                 f"{escape(str(out))}/",
                 highlight=False,
                 soft_wrap=True,
@@ -264,7 +274,7 @@ def run(
                     soft_wrap=True,
                 )
         summary = _extract(console, extractor, chain(), paths, out, force=force, max_cost=max_cost, merge=not no_merge,
-                           quiet=quiet, verbose=verbose)  # fmt: skip
+                           quiet=quiet, verbose=verbose, workers=processes)  # fmt: skip
         print_summary(
             console, summary, out, quiet=quiet, mode=extractor.mode, task=extractor.task, limiter=extractor.limiter
         )
@@ -275,12 +285,12 @@ def run(
 
 def _extract(
     console: Console, extractor: Extractor[Any], items: Iterator[Any], paths: list[Path], out: Path, *, force: bool,
-    max_cost: float | None, merge: bool, quiet: bool, verbose: int,
+    max_cost: float | None, merge: bool, quiet: bool, verbose: int, workers: int = 1,
 ) -> BatchSummary:  # fmt: skip
     """`run_batch` with progress, per-article lines (-v), notes, and one clear line when it stops early."""
     import sqlite3
 
-    from llm_extract.errors import LLMExtractError, StoreError
+    from llm_extract.errors import ConfigError, LLMExtractError, StoreError
     from llm_extract.runs.runner import BatchSummary, run_batch
 
     summary = BatchSummary()
@@ -295,7 +305,7 @@ def _extract(
                 run_batch(
                     extractor, items, out, concurrency=extractor.settings.concurrency, force=force,
                     max_cost_usd=max_cost, merge=merge, on_done=on_done, on_article=on_article,
-                    note=note_printer(console, quiet=quiet), summary=summary,
+                    note=note_printer(console, quiet=quiet), summary=summary, workers=workers,
                 )
             )  # fmt: skip
     except KeyboardInterrupt:
@@ -307,7 +317,7 @@ def _extract(
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_TERMINATED if by == "SIGTERM" else EXIT_INTERRUPTED) from None
-    except StoreError as exc:  # an output directory of another task, a lost store that cannot be rebuilt, ...
+    except (StoreError, ConfigError) as exc:  # another task's directory, a lost store, workers that cannot start
         fail_usage(console, exc)
     except (OSError, sqlite3.Error, LLMExtractError) as exc:  # the output directory itself failed
         if disk_full(exc):

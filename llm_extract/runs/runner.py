@@ -534,6 +534,7 @@ async def run_batch(
     on_article: Callable[[ArticleOutcome], None] | None = None,
     note: Callable[[str], None] | None = None,
     summary: BatchSummary | None = None,
+    workers: int = 1,
 ) -> BatchSummary:
     """Extract every article in `items` into `out_dir`, resuming what an earlier run did.
 
@@ -543,7 +544,9 @@ async def run_batch(
     finish). `on_done` is called after each article (progress display), `on_article` with
     what happened to it (`-v`); `note` is told, in one line each, what was repaired or
     taken over (default: a logged warning). `summary` (filled as the run goes) lets a
-    caller that is interrupted say what was kept.
+    caller that is interrupted say what was kept. `workers` > 1 extracts the articles in that
+    many processes (`llm_extract.runs.engines.processes.ProcessWorker`), `concurrency` shared
+    among them; this process stays the one writer (`ConfigError` for a task given as an object).
 
     Holds the directory's lock (`llm_extract.runs.lock.hold_output`) while it writes:
     another process writing it raises `OutputBusyError`.
@@ -575,10 +578,15 @@ async def run_batch(
                 store.save_prompt(extractor.prompts.version, extractor.prompts.system)
             sink = RunSink(store, out_dir, task, cost=list_price(extractor), force=force, summary=summary, note=note)
             inputs = (Failed(failure_of(item, item)) if isinstance(item, InputError) else item for item in items)
-            await process(
-                inputs, Worker[Article](extractor), sink, concurrency=concurrency or extractor.settings.concurrency,
-                on_done=on_done, max_cost_usd=max_cost_usd, on_article=on_article,
-            )  # fmt: skip
+            total = concurrency or extractor.settings.concurrency
+            options: dict[str, Any] = {"on_done": on_done, "max_cost_usd": max_cost_usd, "on_article": on_article}
+            if workers > 1:
+                from llm_extract.runs.engines.processes import ProcessWorker
+
+                async with ProcessWorker(extractor, workers=workers, concurrency=total, note=note) as pool:
+                    await process(inputs, pool, sink, concurrency=total, **options)
+            else:
+                await process(inputs, Worker[Article](extractor), sink, concurrency=total, **options)
             sink.close()
             if merge:
                 sink.merge()
