@@ -33,7 +33,7 @@ GOLD = ROOT / "fixtures" / "gold"
 #: the model name the recordings are keyed on (llama-server ignores it; the request carries it)
 MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 #: what llama-server says it is, in every recorded response
-SERVED_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"  
+SERVED_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 FINGERPRINT = "b1-0c1e570"  # llama.cpp commit 0c1e57098bba43ac29e6e3b677cdceebdd22334f (shallow clone: build 1)
 EXAMPLE_ITEMS = [
     {"drug": "heroin", "quantity": 312.0, "unit": "kilograms"},
