@@ -7,6 +7,7 @@ LLMExtractError
 ├── PromptError                 a template that does not render
 ├── StoreError                  the SQLite store cannot be used (missing, or newer than this code)
 ├── BatchError                  the Batch API refused a file or a job, or OUT_DIR has no batch state
+├── WorkerDiedError             a worker process or Ray actor died twice under an article
 ├── ReplayError                 replay mode could not serve a request
 │   ├── ReplayMissError         nothing recorded for this article
 │   └── StaleRecordingError     a recording exists but the request changed since
@@ -37,6 +38,7 @@ __all__ = [
     "StoreError",
     "TransportError",
     "ValidationFailedError",
+    "WorkerDiedError",
 ]
 
 
@@ -149,3 +151,10 @@ class ValidationFailedError(ModelCallError):
     """The model's output failed validation on the first try and on every reask."""
 
     kind = "validation"
+
+
+class WorkerDiedError(LLMExtractError):
+    """The worker (a process of `--workers`, a Ray actor of `--engine ray`) extracting an
+    article died, and so did the one it was sent to again; or none is left. A rerun retries it."""
+
+    kind = "worker_died"

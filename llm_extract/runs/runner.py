@@ -23,12 +23,12 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from llm_extract.core.articles import Article
 from llm_extract.core.results import ArticleInfo, ArticleResult, CallRecord, Failure, Usage
@@ -43,6 +43,7 @@ from llm_extract.runs.outputs import (
     rebuild_store,
     restore_records,
 )
+from llm_extract.runs.summary import ArticleOutcome, BatchSummary, CallCounts
 
 if TYPE_CHECKING:
     from llm_extract.core.pipeline import Extractor
@@ -50,145 +51,14 @@ if TYPE_CHECKING:
     from llm_extract.runs.store import EventStore
 
 __all__ = [
-    "ERRORS_FILE", "RECORDS_FILE", "STORE_FILE", "ArticleOutcome", "BatchSummary", "CallCounts", "Failed",
-    "JsonlAppender", "RunSink", "Skipped", "Waiting", "Worker", "cut_torn_line", "failure_of", "keys_in",
+    "ERRORS_FILE", "RECORDS_FILE", "STORE_FILE", "ArticleOutcome", "BatchSummary", "CallCounts", "Engine", "Failed",
+    "JsonlAppender", "LocalEngine", "RunSink", "Skipped", "Waiting", "Worker", "cut_torn_line", "failure_of", "keys_in",
     "list_price", "now_iso", "process", "restore_records", "run_batch", "unexpected_failure",
 ]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-@dataclass
-class BatchSummary:
-    """Counts for a batch run (`run_batch`, or the articles of a Batch API collect), and every failure."""
-
-    articles: int = 0
-    extracted: int = 0
-    skipped: int = 0
-    #: the task's own counts, summed over the results (`Task.summarize`: "seizures", ...)
-    counts: Counter[str] = field(default_factory=Counter)
-    calls: int = 0
-    cached_calls: int = 0
-    reasks: int = 0
-    retries: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    unpriced: int = 0
-    #: the estimated cost of what was paid for (live and recorded calls; not replayed, not cached):
-    #: what `max_cost_usd` counts
-    billed_usd: float = 0.0
-    budget_stopped: bool = False
-    canonical_events: int | None = None
-    failures: list[Failure] = field(default_factory=list)
-
-    @property
-    def failed(self) -> int:
-        return len(self.failures)
-
-    @property
-    def done(self) -> int:
-        return self.extracted + self.skipped
-
-    def failures_by_kind(self) -> dict[str, int]:
-        return dict(Counter(f.kind for f in self.failures))
-
-    def add_result(self, result: ArticleResult, counts: dict[str, int] | None = None) -> None:
-        """Count one extracted article; `counts` are the task's (`Task.counts(result)`)."""
-        self.extracted += 1
-        self.counts.update(counts or {})
-        self.add_calls(result)
-
-    def add_calls(self, result: ArticleResult) -> None:
-        run = result.run
-        self.calls += run.calls
-        self.cached_calls += run.cached_calls
-        self.reasks += run.reasks
-        self.retries += run.retries
-        self.input_tokens += run.usage.input_tokens
-        self.output_tokens += run.usage.output_tokens
-        if run.cost_usd is None:
-            self.unpriced += 1
-        else:
-            self.cost_usd += run.cost_usd
-            if run.mode != "replay":  # replayed answers are not paid
-                self.billed_usd += run.cost_usd
-
-    def add_failed_calls(
-        self, calls: Sequence[CallRecord], cost: Callable[[list[CallRecord]], float | None], *, kind: str | None = None
-    ) -> CallCounts:
-        """Count the calls of a failed article (`kind`: the failure's), as a result's are counted."""
-        counted = CallCounts.of(calls, failure_kind=kind)
-        self.calls += counted.calls
-        self.cached_calls += counted.cached
-        self.reasks += counted.reasks
-        self.retries += counted.retries
-        self.input_tokens += counted.input_tokens
-        self.output_tokens += counted.output_tokens
-        sent = list(calls)
-        spent = cost(sent) if sent else None
-        if spent:
-            self.cost_usd += spent
-            paid = [c for c in sent if c.outcome not in _NOT_PAID]
-            billed = spent if len(paid) == len(sent) else cost(paid) if paid else None
-            self.billed_usd += billed or 0.0
-        return counted
-
-
-#: failure kinds of replay: there, a request without an answer was never sent (no call made)
-_NOT_SENT = frozenset({"replay", "replay_miss", "stale_recording"})
-#: call outcomes nothing was paid for
-_NOT_PAID = frozenset({"ok (replayed)", "ok (cached)"})
-
-
-@dataclass(frozen=True)
-class CallCounts:
-    """Calls, cache hits, reasks, retries and tokens, counted from an article's `CallRecord`s."""
-
-    calls: int = 0
-    cached: int = 0
-    reasks: int = 0
-    retries: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    @classmethod
-    def of(cls, calls: Sequence[CallRecord], *, failure_kind: str | None = None) -> CallCounts:
-        """`failure_kind` of replay: the request replay could not answer made no call, and is not counted."""
-        if failure_kind in _NOT_SENT:
-            calls = [c for c in calls if c.response is not None or c.status_code is not None]
-        return cls(
-            calls=len(calls),
-            cached=sum(1 for c in calls if c.outcome == "ok (cached)"),
-            reasks=sum(1 for c in calls if c.kind == "reask"),
-            retries=sum(1 for c in calls if c.kind == "retry"),
-            input_tokens=sum(c.input_tokens for c in calls),
-            output_tokens=sum(c.output_tokens for c in calls),
-        )
-
-    @classmethod
-    def of_result(cls, result: ArticleResult) -> CallCounts:
-        run = result.run
-        return cls(
-            calls=run.calls, cached=run.cached_calls, reasks=run.reasks, retries=run.retries,
-            input_tokens=run.usage.input_tokens, output_tokens=run.usage.output_tokens,
-        )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class ArticleOutcome:
-    """What happened to one item of a run (for `-v`: one line per article)."""
-
-    status: Literal["ok", "failed", "skipped"]
-    #: where the article came from (None for an item skipped without being looked at)
-    source: str | None
-    seconds: float = 0.0
-    counts: CallCounts = field(default_factory=CallCounts)
-    #: the task's counts of the result (`Task.counts`)
-    found: dict[str, int] = field(default_factory=dict)
-    failure: Failure | None = None
 
 
 def now_iso() -> str:
@@ -521,6 +391,31 @@ def list_price(extractor: Extractor[Any]) -> Callable[[list[CallRecord]], float 
     return cost
 
 
+class Engine(Protocol):
+    """Where a run's articles are extracted: `run_batch` asks it for the `Worker` of one run.
+
+    `worker(extractor, sink, concurrency=N)` is an async context manager: it starts what
+    extracts (processes, a cluster's actors), yields the `Worker` the loop calls, and stops
+    it when the run ends. The engine never writes outputs: the loop (`process`) and its
+    sink, in the calling process, are the one writer. Engines: `LocalEngine` (this process,
+    the default), `llm_extract.runs.engines.ProcessEngine` (`--workers N`) and
+    `llm_extract.runs.engines.ray.RayEngine` (`--engine ray`).
+    """
+
+    def worker(
+        self, extractor: Extractor[Any], sink: RunSink, *, concurrency: int
+    ) -> AbstractAsyncContextManager[Worker[Article]]: ...
+
+
+class LocalEngine:
+    """Articles extracted in this process, by the extractor itself, `concurrency` at a time."""
+
+    @asynccontextmanager
+    async def worker(self, extractor: Extractor[Any], sink: RunSink, *, concurrency: int) -> AsyncIterator[Worker[Article]]:
+        del sink, concurrency  # the loop bounds what is in flight
+        yield Worker[Article](extractor)
+
+
 async def run_batch(
     extractor: Extractor[Any],
     items: Iterable[Article | InputError],
@@ -535,6 +430,7 @@ async def run_batch(
     note: Callable[[str], None] | None = None,
     summary: BatchSummary | None = None,
     workers: int = 1,
+    engine: Engine | None = None,
 ) -> BatchSummary:
     """Extract every article in `items` into `out_dir`, resuming what an earlier run did.
 
@@ -544,9 +440,12 @@ async def run_batch(
     finish). `on_done` is called after each article (progress display), `on_article` with
     what happened to it (`-v`); `note` is told, in one line each, what was repaired or
     taken over (default: a logged warning). `summary` (filled as the run goes) lets a
-    caller that is interrupted say what was kept. `workers` > 1 extracts the articles in that
-    many processes (`llm_extract.runs.engines.processes.ProcessWorker`), `concurrency` shared
-    among them; this process stays the one writer (`ConfigError` for a task given as an object).
+    caller that is interrupted say what was kept.
+
+    `engine` says where the articles are extracted (an `Engine`; default: this process).
+    `workers` > 1, without an engine, is `ProcessEngine(workers)`: that many processes,
+    `concurrency` shared among them (`ConfigError` for a task given as an object). Whatever
+    the engine, this process is the one writer, and the outputs are the same.
 
     Holds the directory's lock (`llm_extract.runs.lock.hold_output`) while it writes:
     another process writing it raises `OutputBusyError`.
@@ -554,6 +453,11 @@ async def run_batch(
     from llm_extract.runs.lock import hold_output
     from llm_extract.runs.store import EventStore
 
+    if engine is None and workers > 1:
+        from llm_extract.runs.engines import ProcessEngine
+
+        engine = ProcessEngine(workers, note=note)
+    engine = engine or LocalEngine()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summary if summary is not None else BatchSummary()
@@ -579,14 +483,11 @@ async def run_batch(
             sink = RunSink(store, out_dir, task, cost=list_price(extractor), force=force, summary=summary, note=note)
             inputs = (Failed(failure_of(item, item)) if isinstance(item, InputError) else item for item in items)
             total = concurrency or extractor.settings.concurrency
-            options: dict[str, Any] = {"on_done": on_done, "max_cost_usd": max_cost_usd, "on_article": on_article}
-            if workers > 1:
-                from llm_extract.runs.engines.processes import ProcessWorker
-
-                async with ProcessWorker(extractor, workers=workers, concurrency=total, note=note) as pool:
-                    await process(inputs, pool, sink, concurrency=total, **options)
-            else:
-                await process(inputs, Worker[Article](extractor), sink, concurrency=total, **options)
+            async with engine.worker(extractor, sink, concurrency=total) as worker:
+                await process(
+                    inputs, worker, sink, concurrency=total, on_done=on_done, max_cost_usd=max_cost_usd,
+                    on_article=on_article,
+                )  # fmt: skip
             sink.close()
             if merge:
                 sink.merge()

@@ -1,14 +1,17 @@
-"""How a run's articles are extracted: in this process (the runner's `Worker`), or spread over
-worker processes (`processes.ProcessWorker`), always through the one worker loop
-(`llm_extract.runs.runner.process`) and its one writer (`RunSink`).
+"""How a run's articles are extracted: in this process (the runner's `Worker`), spread over
+worker processes (`processes.ProcessWorker`), or over a Ray cluster (`ray.RayWorker`),
+always through the one worker loop (`llm_extract.runs.runner.process`) and its one writer
+(`RunSink`).
 
 - `resolve_workers("auto" | N)`: the number of worker processes (`auto`: the cores this
   process may run on);
 - `error_state(exc)` / `rebuild_error(state)`: a failure carried to another process and raised
   there as the same error (class, message, kind, attempts, last output);
-- `run_batch_in_processes(extractor, items, out_dir, workers=N)`: `run_batch` with the
-  articles extracted by N processes (or by a `ProcessWorker` already started, `pool=`,
-  whose children then outlive the run: benchmarks, a service running batch after batch).
+- `ProcessEngine(workers=N)`: the `llm_extract.runs.runner.Engine` of `--workers N`, for
+  `run_batch(..., engine=)` (or with a `ProcessWorker` already started, `pool=`, whose
+  children then outlive the run: benchmarks, a service running batch after batch);
+  `run_batch_in_processes(extractor, items, out_dir, workers=N)` is `run_batch` with it;
+- `ray.RayEngine`: the engine of `--engine ray` (the `ray` extra).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from __future__ import annotations
 import os
 import pickle
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +32,11 @@ if TYPE_CHECKING:
     from llm_extract.core.pipeline import Extractor
     from llm_extract.errors import InputError
     from llm_extract.runs.engines.processes import ProcessWorker
-    from llm_extract.runs.runner import ArticleOutcome, BatchSummary
+    from llm_extract.runs.runner import BatchSummary, RunSink
 
-__all__ = ["available_cores", "error_state", "rebuild_error", "resolve_workers", "run_batch_in_processes"]
+__all__ = [
+    "ProcessEngine", "available_cores", "error_state", "rebuild_error", "resolve_workers", "run_batch_in_processes",
+]  # fmt: skip
 
 #: attributes of an `llm_extract.errors` instance carried across (whichever it has)
 _ERROR_ATTRIBUTES = ("article", "attempts", "last_output", "status_code", "changes", "source", "problem")
@@ -103,6 +109,32 @@ def rebuild_error(state: dict[str, Any]) -> Exception:
     return rebuilt
 
 
+class ProcessEngine:
+    """Articles extracted by worker processes (`--workers N`): `workers` children (`auto`: the
+    cores), `concurrency` shared among them, started for each run and stopped at its end; or
+    `pool`, a `ProcessWorker` started already, used as it is and left running (its children
+    outlive the run: benchmarks, a service running batch after batch)."""
+
+    def __init__(
+        self, workers: int | str = 2, *, pool: ProcessWorker | None = None, note: Callable[[str], None] | None = None
+    ) -> None:
+        self.workers = resolve_workers(workers) if pool is None else pool.workers
+        self.pool = pool
+        self.note = note
+
+    @asynccontextmanager
+    async def worker(self, extractor: Extractor[Any], sink: RunSink, *, concurrency: int) -> AsyncIterator[ProcessWorker]:
+        from llm_extract.runs.engines.processes import ProcessWorker
+
+        del sink  # the children never see the output directory
+        if self.pool is not None:
+            await self.pool.start()
+            yield self.pool
+            return
+        async with ProcessWorker(extractor, workers=self.workers, concurrency=concurrency, note=self.note) as pool:
+            yield pool
+
+
 async def run_batch_in_processes(
     extractor: Extractor[Any],
     items: Iterable[Article | InputError],
@@ -111,72 +143,12 @@ async def run_batch_in_processes(
     workers: int | str = 2,
     pool: ProcessWorker | None = None,
     concurrency: int | None = None,
-    force: bool = False,
-    max_cost_usd: float | None = None,
-    merge: bool = True,
-    on_done: Callable[[BatchSummary], None] | None = None,
-    on_article: Callable[[ArticleOutcome], None] | None = None,
-    note: Callable[[str], None] | None = None,
-    summary: BatchSummary | None = None,
+    **options: Any,
 ) -> BatchSummary:
-    """`llm_extract.runs.runner.run_batch`, the articles extracted by worker processes.
+    """`llm_extract.runs.runner.run_batch` with `engine=ProcessEngine(workers, pool=pool)` (the
+    pool's concurrency, when one is given and `concurrency` is not)."""
+    from llm_extract.runs.runner import run_batch
 
-    The same outputs, lock, resume, cost budget and summary as `run_batch` (this is its
-    body with `ProcessWorker` for `Worker`). `workers` processes are started for the run,
-    with `concurrency` (default: the extractor's) shared among them, and stopped at its
-    end; or give `pool`, started already, and it is used as it is (its children's response
-    cache is what it was started with).
-    """
-    import logging
-
-    from llm_extract.errors import InputError, StoreError
-    from llm_extract.runs.engines.processes import ProcessWorker
-    from llm_extract.runs.lock import hold_output
-    from llm_extract.runs.runner import STORE_FILE, BatchSummary, Failed, RunSink, failure_of, list_price, process
-    from llm_extract.runs.store import EventStore
-
-    say = note or logging.getLogger("llm_extract.runs.runner").warning
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    summary = summary if summary is not None else BatchSummary()
-    task = extractor.task
-    db = out_dir / STORE_FILE
-    total = concurrency or (pool.concurrency if pool is not None else extractor.settings.concurrency)
-    with hold_output(out_dir, say=say):
-        if not db.exists():
-            for leftover in (Path(f"{db}-wal"), Path(f"{db}-shm")):
-                leftover.unlink(missing_ok=True)
-        store = EventStore(db, tables=task.tables, task=task.name, task_spec=task.spec)
-        if store.task not in (None, task.name):
-            recorded = store.task
-            store.close()
-            raise StoreError(f"{out_dir} holds results of the task {recorded!r}, not {task.name!r}: use another one")
-        borrowed_cache = extractor.cache is None and pool is None
-        if borrowed_cache:
-            extractor.cache = store  # the children read the calls log: a rerun never pays twice
-        sink: RunSink | None = None
-        try:
-            worker = pool or ProcessWorker(extractor, workers=resolve_workers(workers), concurrency=total, note=say)
-            if extractor.prompts.system:
-                store.save_prompt(extractor.prompts.version, extractor.prompts.system)
-            sink = RunSink(store, out_dir, task, cost=list_price(extractor), force=force, summary=summary, note=note)
-            inputs = (Failed(failure_of(item, item)) if isinstance(item, InputError) else item for item in items)
-            try:
-                await worker.start()
-                await process(
-                    inputs, worker, sink, concurrency=total, on_done=on_done, max_cost_usd=max_cost_usd,
-                    on_article=on_article,
-                )  # fmt: skip
-            finally:
-                if pool is None:
-                    await worker.aclose()
-            sink.close()
-            if merge:
-                sink.merge()
-        finally:
-            if sink is not None:
-                sink.close()
-            if borrowed_cache:
-                extractor.cache = None
-            store.close()
-    return summary
+    engine = ProcessEngine(workers, pool=pool, note=options.get("note"))
+    total = concurrency or (pool.concurrency if pool is not None else None)
+    return await run_batch(extractor, items, out_dir, concurrency=total, engine=engine, **options)

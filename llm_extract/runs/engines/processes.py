@@ -56,7 +56,7 @@ from urllib.parse import quote
 
 from llm_extract.core.articles import Article
 from llm_extract.core.results import ArticleResult, CallRecord
-from llm_extract.errors import ConfigError, LLMExtractError
+from llm_extract.errors import ConfigError, LLMExtractError, WorkerDiedError
 from llm_extract.runs.engines import error_state, rebuild_error
 from llm_extract.runs.runner import Worker
 
@@ -78,12 +78,6 @@ _CACHED = (
     "SELECT response_json FROM calls WHERE request_hash = ? AND response_json IS NOT NULL"
     " AND outcome IN ('ok', 'ok (cached)') AND error IS NULL ORDER BY id DESC LIMIT 1"
 )
-
-
-class WorkerDiedError(LLMExtractError):
-    """The worker processes that extracted an article died (twice), or none can be started."""
-
-    kind = "worker_died"
 
 
 def shares(concurrency: int, workers: int) -> list[int]:

@@ -1,0 +1,276 @@
+"""The Ray engine (`llm_extract.runs.engines.ray`): the same outputs as a local run, a killed
+worker's articles redone once, resume, the cache, secrets.
+
+On a local Ray cluster (one `ray.init` for the module, with the machine's CPUs), against the
+local server. Without Ray installed these tests skip, saying why, unless
+LLM_EXTRACT_REQUIRE_RAY=1 (then they fail); the tests of failures crossing the wire need no
+Ray and always run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import pickle
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import FAKE_KEY
+
+from llm_extract import Extractor, ExtractorSettings, errors, iter_articles, run_batch
+from llm_extract.core.articles import Article
+from llm_extract.errors import (
+    ConfigError,
+    InputError,
+    LLMExtractError,
+    RequestRejectedError,
+    StaleRecordingError,
+    TransportError,
+    ValidationFailedError,
+    WorkerDiedError,
+)
+from llm_extract.runs.engines import error_state, rebuild_error
+from llm_extract.runs.engines.ray import RayEngine
+from llm_extract.runs.runner import failure_of
+from llm_extract.testing import synthetic_corpus
+from llm_extract.testing.server import ServerConfig, start_server
+
+REQUIRE = os.environ.get("LLM_EXTRACT_REQUIRE_RAY") == "1"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def comparable(path: Path) -> list[dict[str, Any]]:
+    """records.jsonl sorted by article, without the one field that is a timing."""
+    records = lines(path)
+    for record in records:
+        record["run"].pop("latency_s")
+    return sorted(records, key=lambda r: r["article"]["sha256"])
+
+
+# -- no Ray needed ---------------------------------------------------------------------------
+class _TaskError(ValidationFailedError):
+    """A task's own error: it crosses as its nearest llm_extract class, with its kind."""
+
+    kind = "task_specific"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TransportError("a: 503 after 5 attempts", article="a", attempts=5, last_output=None, status_code=503),
+        RequestRejectedError("a: 401", article="a", attempts=1, status_code=401),
+        ValidationFailedError("a: invalid", article="a", attempts=3, last_output='{"x": 1}'),
+        StaleRecordingError("a: stale", article="a", changes=["model", "schema"]),
+        InputError("a.txt", "the article is empty"),
+        ConfigError("bad"),
+        _TaskError("a: too few", article="a", attempts=2, last_output="{}"),
+        WorkerDiedError("a: died twice"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_failure_crosses_the_wire_as_itself(error: LLMExtractError) -> None:
+    description = pickle.loads(pickle.dumps(error_state(error)))  # as Ray carries it
+    rebuilt = rebuild_error(description)
+    nearest = next(c for c in type(error).__mro__ if getattr(errors, c.__name__, None) is c)  # in llm_extract.errors
+    assert type(rebuilt) is nearest
+    assert (str(rebuilt), rebuilt.kind) == (str(error), error.kind)
+    article = Article(text="Police seized 2 kg of heroin.", source="a")
+    assert failure_of(article, rebuilt) == failure_of(article, error)  # errors.jsonl: the same line
+
+
+def test_the_module_imports_without_ray_and_says_how_to_install_it() -> None:
+    code = (
+        "import sys; sys.modules['ray'] = None\n"
+        "import llm_extract.runs.engines.ray as engine\n"
+        "try:\n    engine.require_ray()\nexcept engine.ConfigError as exc:\n    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert "pip install 'llm-extract[ray]'" in done.stdout
+
+
+def test_an_unreachable_cluster_is_a_config_error_at_once(tmp_path: Path) -> None:
+    if not REQUIRE:
+        pytest.importorskip("ray", reason="Ray is not installed (pip install 'llm-extract[ray]')")
+    code = (
+        "import asyncio, sys\n"
+        "from llm_extract import Extractor\n"
+        "from llm_extract import run_batch\n"
+        "from llm_extract.runs.engines.ray import RayEngine\n"
+        "try:\n"
+        "    asyncio.run(run_batch(Extractor(mode='replay', replay_dir=sys.argv[1]), [], sys.argv[2],\n"
+        "                          engine=RayEngine('127.0.0.1:1')))\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )  # in its own process: this module's Ray is initialised, and then the address is not looked at
+    args = [sys.executable, "-c", code, str(ROOT / "fixtures" / "replay"), str(tmp_path / "out")]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.startswith("ConfigError cannot reach the Ray cluster at 127.0.0.1:1")
+
+
+# -- on a local Ray cluster ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ray() -> Iterator[Any]:
+    if REQUIRE:
+        import ray
+    else:
+        ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'llm-extract[ray]')")
+    handler = signal.getsignal(signal.SIGTERM)
+    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    signal.signal(signal.SIGTERM, handler)  # ray.init's own would end pytest at once
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("ray_corpus")
+    synthetic_corpus(40, root / "articles", root / "replay")
+    return root / "articles", root / "replay"
+
+
+def test_the_same_records_as_a_local_run(ray: Any, corpus: tuple[Path, Path], tmp_path: Path) -> None:
+    articles, replay = corpus
+    unrecorded = tmp_path / "unrecorded.txt"  # a replay miss: the same failure on both
+    unrecorded.write_text("Customs officers seized 12 kg of cocaine at the port on Monday.", encoding="utf-8")
+    inputs = [*sorted(articles.glob("*.txt"))[:16], unrecorded, tmp_path / "missing.txt"]
+
+    def extractor() -> Extractor[Any]:
+        return Extractor(mode="replay", replay_dir=replay, settings=ExtractorSettings(concurrency=4))
+
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    expected = asyncio.run(run_batch(extractor(), iter_articles(inputs), local))
+    engine = RayEngine(actors=2)
+    got = asyncio.run(run_batch(extractor(), iter_articles(inputs), remote, engine=engine))
+
+    assert (got.articles, got.extracted, got.failed) == (expected.articles, expected.extracted, expected.failed) == (18, 16, 2)
+    assert (got.calls, got.input_tokens, got.counts) == (expected.calls, expected.input_tokens, expected.counts)
+    assert comparable(remote / "records.jsonl") == comparable(local / "records.jsonl")
+    key = lambda e: e["source"]  # noqa: E731
+    assert sorted(lines(remote / "errors.jsonl"), key=key) == sorted(lines(local / "errors.jsonl"), key=key)
+    assert {e["kind"] for e in lines(remote / "errors.jsonl")} == {"input", "replay_miss"}
+    counts = [
+        sqlite3.connect(db / "extract.db").execute(
+            "select (select count(*) from articles), (select count(*) from calls), (select count(*) from failures)"
+        ).fetchone()
+        for db in (local, remote)
+    ]
+    assert counts[0] == counts[1] == (16, 17, 2)  # the replay miss's unanswered call is logged too
+    assert engine.deaths == 0 and engine.redone == []
+    assert len({w["pid"] for w in engine.workers}) == 2
+
+
+def test_a_killed_worker_is_redone_once_and_a_rerun_skips_what_is_done(
+    ray: Any, corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    articles, replay = corpus
+    out = tmp_path / "out"
+    paths = sorted(articles.glob("*.txt"))
+    with start_server(ServerConfig(fixtures=replay, latency_ms=300)) as server:
+
+        def extractor() -> Extractor[Any]:
+            values = {"mode": "live", "base_url": server.base_url, "api_key": FAKE_KEY, "concurrency": 4}
+            return Extractor(settings=ExtractorSettings.resolve(values, environ={}))
+
+        engine = RayEngine(actors=2, keep=True)  # its actors serve the reruns too: the task's first build once
+        killed: list[dict[str, Any]] = []
+        finished = threading.Event()
+
+        def kill_one_busy_worker() -> None:
+            while not finished.is_set() and not killed:
+                records = out / "records.jsonl"
+                done = records.read_text(encoding="utf-8").count("\n") if records.exists() else 0
+                busy = [w for w in engine.workers if w["in_flight"] and w["state"] == "up"]
+                if done >= 8 and busy:
+                    os.kill(busy[0]["pid"], signal.SIGKILL)
+                    killed.append(busy[0])
+                finished.wait(0.02)
+
+        killer = threading.Thread(target=kill_one_busy_worker, daemon=True)
+        killer.start()
+        try:
+            summary = asyncio.run(run_batch(extractor(), iter_articles(paths), out, engine=engine))
+        finally:
+            finished.set()
+            killer.join(timeout=5)
+
+        assert killed, "no worker was killed"
+        assert (summary.extracted, summary.failed) == (40, 0), summary.failures
+        assert engine.deaths == 1
+        assert 1 <= len(engine.redone) <= 2  # what it had in flight (its share: 2 of 4)
+        assert len(set(engine.redone)) == len(engine.redone)  # each redone once
+        final = [r["article"]["sha256"] for r in lines(out / "records.jsonl")]
+        assert len(final) == 40 == len(set(final))
+        db = sqlite3.connect(out / "extract.db")
+        assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+        assert db.execute("select count(*) from articles").fetchone() == (40,)
+
+        sent, pids = server.stats()["requests"], {w["pid"] for w in engine.workers}
+        try:
+            again = asyncio.run(run_batch(extractor(), iter_articles(paths), out, engine=engine))
+            assert (again.skipped, again.extracted, again.failed) == (40, 0, 0)
+            forced = asyncio.run(run_batch(extractor(), iter_articles(paths[:6]), out, engine=engine, force=True))
+            assert {w["pid"] for w in engine.workers} == pids and len(pids) == 2  # the same actors (one restarted)
+        finally:
+            asyncio.run(engine.aclose())
+        assert server.stats()["requests"] == sent  # nothing sent again: the rerun, and --force from the cache
+        assert (forced.extracted, forced.cached_calls, forced.input_tokens) == (6, 6, 0)
+
+    session = Path(ray._private.worker._global_node.get_session_dir_path())
+    for where in (out, session):  # the key: in no output, no Ray log
+        leaked = [p for p in where.rglob("*") if p.is_file() and not p.is_symlink() and FAKE_KEY.encode() in p.read_bytes()]
+        assert leaked == []
+
+
+def test_with_no_worker_left_each_article_fails_with_the_reason(
+    ray: Any, corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    articles, replay = corpus
+    paths = sorted(articles.glob("*.txt"))[:8]
+    with start_server(ServerConfig(fixtures=replay, latency_ms=300)) as server:
+        values = {"mode": "live", "base_url": server.base_url, "api_key": "sk-test-ray", "concurrency": 2}
+        extractor = Extractor(settings=ExtractorSettings.resolve(values, environ={}))
+        engine = RayEngine(actors=1, max_restarts=0)  # killed, it stays dead
+
+        killed: list[int] = []
+
+        def on_done(summary: Any) -> None:
+            if summary.extracted == 2 and not killed:  # two done, one in flight
+                killed.append(engine.workers[0]["pid"])
+                os.kill(killed[0], signal.SIGKILL)
+
+        summary = asyncio.run(run_batch(extractor, iter_articles(paths), tmp_path / "out", engine=engine,
+                                            on_done=on_done))  # fmt: skip
+    assert summary.extracted == 2 and summary.failed == 6 and engine.deaths == 1
+    assert {f.kind for f in summary.failures} == {"worker_died"}
+    assert all(f.message.startswith(f.source) and "Ray worker" in f.message for f in summary.failures)
+    assert len(lines(tmp_path / "out" / "records.jsonl")) == 2  # what was done is kept: a rerun does the rest
+
+
+def test_the_overhead_benchmark_runs(ray: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The script runs to its table (the Ray engine itself is tested above: its start-up, ~7 s a
+    run on 2 cores, is the task's first build in each new actor, too slow to pay again here)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_bench_ray_overhead", ROOT / "benchmarks" / "bench_ray_overhead.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.main(["--latencies", "20", "--articles", "4", "--concurrency", "2", "--engines",
+                "--cache", str(tmp_path / "cache")])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "machine:" in out and "Ray 2." in out and "one process" in out
