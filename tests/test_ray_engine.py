@@ -14,11 +14,13 @@ import json
 import logging
 import os
 import pickle
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -261,6 +263,22 @@ def test_with_no_worker_left_each_article_fails_with_the_reason(
     assert len(lines(tmp_path / "out" / "records.jsonl")) == 2  # what was done is kept: a rerun does the rest
 
 
+def test_max_cost_stops_starting_articles_and_counts_what_the_actors_paid(
+    ray: Any, corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    articles, replay = corpus
+    paths = sorted(articles.glob("*.txt"))[:16]
+    with start_server(ServerConfig(fixtures=replay, latency_ms=50)) as server:
+        values = {"mode": "live", "base_url": server.base_url, "api_key": FAKE_KEY, "concurrency": 2}
+        extractor = Extractor(settings=ExtractorSettings.resolve(values, environ={}))
+        summary = asyncio.run(run_batch(extractor, iter_articles(paths), tmp_path / "out", engine=RayEngine(actors=1),
+                                        max_cost_usd=0.002))  # fmt: skip
+        sent = server.stats()["requests"]
+    assert summary.budget_stopped and 2 <= summary.extracted < 16 and summary.failed == 0
+    assert summary.billed_usd >= 0.002 and summary.calls == sent  # every call an actor made is counted
+    assert len(lines(tmp_path / "out" / "records.jsonl")) == summary.extracted
+
+
 def test_the_overhead_benchmark_runs(ray: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The script runs to its table (the Ray engine itself is tested above: its start-up, ~7 s a
     run on 2 cores, is the task's first build in each new actor, too slow to pay again here)."""
@@ -274,3 +292,90 @@ def test_the_overhead_benchmark_runs(ray: Any, tmp_path: Path, capsys: pytest.Ca
                 "--cache", str(tmp_path / "cache")])  # fmt: skip
     out = capsys.readouterr().out
     assert "machine:" in out and "Ray 2." in out and "one process" in out
+
+
+# -- through the CLI: its own local Ray, started and stopped by the run ------------------------
+def descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            try:
+                kids = {int(p) for p in (task / "children").read_text().split()}
+            except OSError:
+                continue
+            todo.extend(kids - found)
+            found |= kids
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def wait_until_gone(pids: set[int], deadline: float) -> None:
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.2)
+    left = {p: command_line(p) for p in pids if alive(p)}
+    assert not left, f"Ray processes outlived the killed run: {left}"
+
+
+def test_the_cli_killed_takes_its_ray_with_it_and_the_same_command_resumes(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """`llm-extract run --engine ray` SIGKILLed mid-run: its Ray (head, raylet, actors) goes with it,
+    and the same command finishes the rest, each article once, with the run's summary."""
+    if not REQUIRE:
+        pytest.importorskip("ray", reason="Ray is not installed (pip install 'llm-extract[ray]')")
+    articles, replay = corpus
+    out = tmp_path / "out"
+    env = {**os.environ, "OPENAI_API_KEY": FAKE_KEY, "RAY_ADDRESS": ""}
+    env.pop("RAY_ADDRESS")
+    with start_server(ServerConfig(fixtures=replay, latency_ms=300)) as server:
+        command = [sys.executable, "-m", "llm_extract", "run", str(articles), "-o", str(out), "--live",
+                   "--base-url", server.base_url, "-c", "4", "--engine", "ray", "--workers", "2", "--no-report"]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        try:
+            records = out / "records.jsonl"
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline and process.poll() is None:
+                if records.exists() and records.read_text(encoding="utf-8").count("\n") >= 8:
+                    break
+                time.sleep(0.05)
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            ray_processes = descendants(process.pid)
+            assert len(ray_processes) >= 3  # at least the head's services and the two actors
+            process.kill()
+        finally:
+            process.wait(timeout=30)
+        killed_at = time.monotonic()
+        # the head's services and the actors go at once; Ray's two agents notice their raylet's
+        # death within seconds, then try to report it to the head that is gone (about a minute)
+        agents = {p for p in ray_processes if command_line(p).endswith("Agent")}
+        wait_until_gone(ray_processes - agents, killed_at + 30)
+        before = [r["article"]["sha256"] for r in lines(out / "records.jsonl")]
+        assert 8 <= len(before) < 40
+
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=env)
+    wait_until_gone(agents, killed_at + 150)
+    assert done.returncode == 0, done.stderr
+    assert "over 2 Ray actor(s) on a local Ray" in done.stderr
+    summary = re.search(r"skipped \(already done\)\s*│\s*(\d+)", done.stdout)
+    assert summary and int(summary.group(1)) == len(before), done.stdout
+    final = [r["article"]["sha256"] for r in lines(out / "records.jsonl")]
+    assert len(final) == 40 == len(set(final)) and final[: len(before)] == before
+    db = sqlite3.connect(out / "extract.db")
+    assert db.execute("select count(*) from articles").fetchone() == (40,)
+    assert db.execute("select count(*) from failures").fetchone() == (0,)
+    db.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
     from llm_extract.core.pipeline import Extractor
     from llm_extract.core.task import Task
-    from llm_extract.runs.runner import BatchSummary
+    from llm_extract.runs.runner import BatchSummary, Engine
     from llm_extract.settings import CallMode, Mode
 
 __all__ = ["run"]
@@ -81,6 +82,10 @@ _MAX_COST_HELP = (
     "--record calls count: replayed answers (and answers from the cache) are not paid, so a --replay run never "
     "stops for it."
 )
+_ENGINE_HELP = (
+    "Where articles are extracted: local (this machine; --workers N processes) or ray (Ray actors on a cluster: "
+    "pip install 'llm-extract[ray]'; --workers N actors). This process writes OUT either way."
+)
 _VERBOSE_HELP = (
     "-v: one line per article (what happened, calls, reasks, retries, time); -vv: llm_extract's debug logging; "
     "-vvv: the libraries' (openai, httpx, instructor) debug logging too, which the environment variable "
@@ -124,12 +129,18 @@ def run(
         ),
     ] = 8,
     workers: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--workers", metavar="N|auto",
-            help="Processes extracting at once, --concurrency shared among them (auto: the cores); this one writes.",
+            help="Processes (--engine ray: actors) extracting at once, --concurrency shared among them (auto: the "
+            "cores); this one writes. [default: 1; ray: one per free CPU]",
         ),
-    ] = "1",
+    ] = None,
+    engine: Annotated[str, typer.Option("--engine", metavar="local|ray", help=_ENGINE_HELP)] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", metavar="ADDR", help="The Ray cluster (auto, HOST:6379). Env RAY_ADDRESS."),
+    ] = None,
     call_mode: Annotated[str, typer.Option("--call-mode", help=_CALL_MODE_HELP)] = "auto",
     max_tokens: Annotated[
         int | None,
@@ -213,11 +224,10 @@ def run(
 
     from llm_extract.core.articles import iter_articles
     from llm_extract.core.pipeline import Extractor
-    from llm_extract.runs.engines import resolve_workers
     from llm_extract.settings import ExtractorSettings
 
     try:
-        processes = resolve_workers(workers)
+        chosen_engine, where_run = _engine(engine, workers, ray_address, note_printer(console, quiet=quiet))
         settings = ExtractorSettings.resolve(
             {
                 "model": model,
@@ -262,7 +272,7 @@ def run(
             console.print(
                 f"llm-extract: task {escape(extractor.task.name)}, mode [bold]{extractor.mode}[/bold], model "
                 f"{escape(settings.model)}, prompt {extractor.prompts.version}, concurrency {settings.concurrency}"
-                f"{f' over {processes} worker processes' if processes > 1 else ''} → "
+                f"{where_run} → "
                 f"{escape(str(out))}/",
                 highlight=False,
                 soft_wrap=True,
@@ -274,7 +284,7 @@ def run(
                     soft_wrap=True,
                 )
         summary = _extract(console, extractor, chain(), paths, out, force=force, max_cost=max_cost, merge=not no_merge,
-                           quiet=quiet, verbose=verbose, workers=processes)  # fmt: skip
+                           quiet=quiet, verbose=verbose, engine=chosen_engine)  # fmt: skip
         print_summary(
             console, summary, out, quiet=quiet, mode=extractor.mode, task=extractor.task, limiter=extractor.limiter
         )
@@ -285,7 +295,7 @@ def run(
 
 def _extract(
     console: Console, extractor: Extractor[Any], items: Iterator[Any], paths: list[Path], out: Path, *, force: bool,
-    max_cost: float | None, merge: bool, quiet: bool, verbose: int, workers: int = 1,
+    max_cost: float | None, merge: bool, quiet: bool, verbose: int, engine: Engine | None = None,
 ) -> BatchSummary:  # fmt: skip
     """`run_batch` with progress, per-article lines (-v), notes, and one clear line when it stops early."""
     import sqlite3
@@ -305,7 +315,7 @@ def _extract(
                 run_batch(
                     extractor, items, out, concurrency=extractor.settings.concurrency, force=force,
                     max_cost_usd=max_cost, merge=merge, on_done=on_done, on_article=on_article,
-                    note=note_printer(console, quiet=quiet), summary=summary, workers=workers,
+                    note=note_printer(console, quiet=quiet), summary=summary, engine=engine,
                 )
             )  # fmt: skip
     except KeyboardInterrupt:
@@ -337,6 +347,30 @@ def _extract(
             )
         raise typer.Exit(EXIT_FAILURES) from None
     return summary
+
+
+def _engine(
+    name: str, workers: str | None, ray_address: str | None, note: Callable[[str], None]
+) -> tuple[Engine | None, str]:
+    """The engine `--engine`, `--workers` and `--ray-address` ask for (None: this process), and
+    how the run's first line says it; `ConfigError` for what cannot work."""
+    from llm_extract.errors import ConfigError
+    from llm_extract.runs.engines import ProcessEngine, resolve_workers
+
+    if name not in ("local", "ray"):
+        raise ConfigError(f"--engine: expected local or ray, not {name!r}")
+    if name == "local":
+        if ray_address is not None:
+            raise ConfigError("--ray-address is for --engine ray")
+        processes = resolve_workers(workers)
+        return (ProcessEngine(processes, note=note), f" over {processes} worker processes") if processes > 1 else (None, "")
+    from llm_extract.runs.engines.ray import RayEngine, require_ray
+
+    require_ray()  # installed, or one line saying how
+    actors = resolve_workers(workers) if workers is not None else None
+    where = ray_address or os.environ.get("RAY_ADDRESS") or "a local Ray"
+    how_many = f"{actors} Ray actor(s)" if actors else "Ray actors (one per free CPU)"
+    return RayEngine(ray_address, actors=actors), f" over {how_many} on {where}"
 
 
 def _count_inputs(paths: list[Path]) -> int | None:
