@@ -100,12 +100,10 @@ def engines(url: str, concurrency: int, actors: int, chosen: list[str]) -> dict[
     found = {"one process": timed(run_batch)}
     if "ray" in chosen:
         found[f"ray ({actors} actors)"] = timed(lambda *a, **k: run_batch(*a, engine=RayEngine(actors=actors), **k))
-    try:
-        from llm_extract.runs.engines import run_batch_in_processes
-    except ImportError:  # the process engine is not there (yet)
-        return found
     if "workers" in chosen:
-        found[f"--workers {actors}"] = timed(lambda *a, **k: run_batch_in_processes(*a, workers=actors, **k))
+        from llm_extract.runs.engines import ProcessEngine
+
+        found[f"--workers {actors}"] = timed(lambda *a, **k: run_batch(*a, engine=ProcessEngine(actors), **k))
     return found
 
 
@@ -151,14 +149,18 @@ def main(argv: list[str] | None = None) -> None:
         if started_ray:
             ray.shutdown()
 
-    print(f"C={args.concurrency}, {len(paths)} articles a run; ratios to one process (1.00: no overhead)")
-    print(f"{'latency':>8} {'ideal/s':>8}  {'engine':<16} {'whole/s':>8} {'steady/s':>9} {'whole×':>7} {'steady×':>8}")
+    print(f"C={args.concurrency}, {len(paths)} articles a run; ratios to one process and to --workers "
+          f"{args.actors} (1.00: no overhead)")  # fmt: skip
+    print(f"{'latency':>8} {'ideal/s':>8}  {'engine':<16} {'whole/s':>8} {'steady/s':>9} {'whole×':>7} {'steady×':>8} "
+          f"{'steady÷workers':>15}")  # fmt: skip
     base = {latency: (whole, steady) for latency, name, whole, steady in rows if name == "one process"}
+    workers = {latency: steady for latency, name, _, steady in rows if name.startswith("--workers")}
     for latency, name, whole, steady in rows:
         b_whole, b_steady = base[latency]
         ideal = args.concurrency / (latency / 1000)
+        to_workers = f"{steady / workers[latency]:>15.2f}" if latency in workers and name.startswith("ray") else f"{'':>15}"
         print(f"{latency:>6g}ms {ideal:>8.1f}  {name:<16} {whole:>8.1f} {steady:>9.1f} {whole / b_whole:>7.2f} "
-              f"{steady / b_steady:>8.2f}")  # fmt: skip
+              f"{steady / b_steady:>8.2f} {to_workers}")  # fmt: skip
 
 
 if __name__ == "__main__":

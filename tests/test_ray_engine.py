@@ -103,6 +103,35 @@ def test_the_module_imports_without_ray_and_says_how_to_install_it() -> None:
     assert "pip install 'llm-extract[ray]'" in done.stdout
 
 
+def test_the_cli_without_ray_says_how_to_install_it_in_one_line(tmp_path: Path) -> None:
+    code = "import sys; sys.modules['ray'] = None\nfrom llm_extract.cli import main\nsys.argv[0] = 'llm-extract'\nmain()\n"
+    args = [sys.executable, "-c", code, "run", str(ROOT / "fixtures" / "articles"), "--replay-dir",
+            str(ROOT / "fixtures" / "replay"), "-o", str(tmp_path / "out"), "--engine", "ray"]  # fmt: skip
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: the Ray engine needs Ray: pip install 'llm-extract[ray]'"
+    assert not (tmp_path / "out").exists()  # refused before anything is written
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--ray-address", "127.0.0.1:6379"], "error: --ray-address is for --engine ray"),
+        (["--engine", "spark"], "error: --engine: expected local or ray, not 'spark'"),
+        (["--engine", "ray", "--workers", "0"], "error: workers: expected a whole number from 1, or auto, not '0'"),
+    ],
+)
+def test_engine_options_that_cannot_work_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from llm_extract.cli import app
+
+    command = ["run", str(ROOT / "fixtures" / "articles"), "--replay-dir", str(ROOT / "fixtures" / "replay"),
+               "-o", str(tmp_path / "out"), *args]  # fmt: skip
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2 and result.output.strip() == message, result.output
+
+
 def test_an_unreachable_cluster_is_a_config_error_at_once(tmp_path: Path) -> None:
     if not REQUIRE:
         pytest.importorskip("ray", reason="Ray is not installed (pip install 'llm-extract[ray]')")

@@ -366,8 +366,8 @@ def _engine(
         return (ProcessEngine(processes, note=note), f" over {processes} worker processes") if processes > 1 else (None, "")
     from llm_extract.runs.engines.ray import RayEngine, require_ray
 
-    require_ray()  # installed, or one line saying how
     actors = resolve_workers(workers) if workers is not None else None
+    require_ray()  # installed, or one line saying how
     where = ray_address or os.environ.get("RAY_ADDRESS") or "a local Ray"
     how_many = f"{actors} Ray actor(s)" if actors else "Ray actors (one per free CPU)"
     return RayEngine(ray_address, actors=actors), f" over {how_many} on {where}"
