@@ -203,6 +203,7 @@ def test_the_same_records_as_a_local_run(ray: Any, corpus: tuple[Path, Path], tm
     assert counts[0] == counts[1] == (16, 17, 2)  # the replay miss's unanswered call is logged too
     assert engine.deaths == 0 and engine.redone == []
     assert len({w["pid"] for w in engine.workers}) == 2
+    assert (engine.limits.current_limit, engine.limits.min_seen) == (4, 4)  # replay: not adapted, 2 + 2
 
 
 def test_a_killed_worker_is_redone_once_and_a_rerun_skips_what_is_done(

@@ -305,3 +305,39 @@ def test_force_in_live_mode_is_answered_from_the_calls_log(corpus: tuple[Path, P
     assert first["extracted"] == forced["extracted"] == 6
     assert forced["cached_calls"] == forced["calls"] == 6 and forced["cost_usd"] == 0
     assert "sk-test-workers" not in (out / "extract.db").read_bytes().decode("utf-8", "replace")
+
+
+def test_combined_limits_sum_what_each_worker_last_said() -> None:
+    from llm_extract.runs.engines import CombinedLimits
+
+    limits = CombinedLimits()
+    limits.start({0: 4, 1: 4})
+    assert (limits.current_limit, limits.min_seen, limits.max_seen) == (8, 8, 8)
+    limits.observe(0, 2)
+    limits.observe(1, None)  # said nothing: unchanged
+    limits.observe(7, 1)  # not a worker of this run: ignored
+    assert (limits.current_limit, limits.min_seen, limits.max_seen) == (6, 6, 8)
+    limits.observe(1, 1)
+    limits.observe(0, 4)
+    assert (limits.current_limit, limits.min_seen, limits.max_seen) == (5, 3, 8)
+
+
+def test_the_workers_limits_adapt_to_a_one_slot_server_and_the_run_shows_them(
+    corpus: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import asyncio
+
+    from llm_extract import Extractor, ExtractorSettings, iter_articles, run_batch
+    from llm_extract.runs.engines import ProcessEngine
+
+    articles, replay = corpus
+    paths = sorted(articles.glob("*.txt"))[:16]
+    with start_server(ServerConfig(fixtures=replay, latency_ms=300, slots=1)) as server:
+        values = {"mode": "live", "base_url": server.base_url, "api_key": "sk-test-workers", "concurrency": 8}
+        extractor = Extractor(settings=ExtractorSettings.resolve(values, environ={}))
+        engine = ProcessEngine(2)
+        summary = asyncio.run(run_batch(extractor, iter_articles(paths), tmp_path / "out", engine=engine))
+        assert server.stats()["max_in_flight"] == 1
+    assert (summary.extracted, summary.failed) == (16, 0)
+    # each child halves its own limit when the queue shows in its latency: together under 8
+    assert engine.limits.max_seen == 8 and engine.limits.min_seen < 8

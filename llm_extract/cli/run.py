@@ -286,7 +286,8 @@ def run(
         summary = _extract(console, extractor, chain(), paths, out, force=force, max_cost=max_cost, merge=not no_merge,
                            quiet=quiet, verbose=verbose, engine=chosen_engine)  # fmt: skip
         print_summary(
-            console, summary, out, quiet=quiet, mode=extractor.mode, task=extractor.task, limiter=extractor.limiter
+            console, summary, out, quiet=quiet, mode=extractor.mode, task=extractor.task,
+            limiter=getattr(chosen_engine, "limits", None) or extractor.limiter,  # workers: their limits together
         )
         if not no_report:
             write_html_report(console, out, quiet=quiet)
@@ -309,7 +310,7 @@ def _extract(
     where = escape(str(out))
     got: dict[str, int] = {}
     try:
-        limiter = getattr(extractor, "limiter", None)
+        limiter = getattr(engine, "limits", None) or getattr(extractor, "limiter", None)
         with terminate_as_interrupt() as got, _progress(console, paths, quiet=quiet, limiter=limiter) as on_done:
             asyncio.run(
                 run_batch(

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from llm_extract.runs.runner import BatchSummary, RunSink
 
 __all__ = [
-    "ProcessEngine", "available_cores", "error_state", "rebuild_error", "resolve_workers", "run_batch_in_processes",
+    "CombinedLimits", "ProcessEngine", "available_cores", "error_state", "rebuild_error", "resolve_workers",
+    "run_batch_in_processes",
 ]  # fmt: skip
 
 #: attributes of an `llm_extract.errors` instance carried across (whichever it has)
@@ -109,6 +110,33 @@ def rebuild_error(state: dict[str, Any]) -> Exception:
     return rebuilt
 
 
+class CombinedLimits:
+    """The calls in flight an engine's workers allow together: the sum of each worker's adaptive
+    limit, as each last said with a result (it starts at each worker's share of the
+    concurrency). What the progress bar and the run's summary show, like a limiter's
+    `current_limit`, `min_seen` and `max_seen`."""
+
+    adaptive = True
+
+    def __init__(self) -> None:
+        self._limits: dict[object, int] = {}
+        self.current_limit = self.min_seen = self.max_seen = 0
+
+    def start(self, shares: dict[object, int]) -> None:
+        """A run's workers and their shares: the limits start there."""
+        self._limits = dict(shares)
+        self.current_limit = self.min_seen = self.max_seen = sum(shares.values())
+
+    def observe(self, worker: object, limit: int | None) -> None:
+        """`worker` said its limit is now `limit` (None: it did not say)."""
+        if limit is None or worker not in self._limits:
+            return
+        self._limits[worker] = limit
+        self.current_limit = sum(self._limits.values())
+        self.min_seen = min(self.min_seen, self.current_limit)
+        self.max_seen = max(self.max_seen, self.current_limit)
+
+
 class ProcessEngine:
     """Articles extracted by worker processes (`--workers N`): `workers` children (`auto`: the
     cores), `concurrency` shared among them, started for each run and stopped at its end; or
@@ -121,6 +149,8 @@ class ProcessEngine:
         self.workers = resolve_workers(workers) if pool is None else pool.workers
         self.pool = pool
         self.note = note
+        #: the calls in flight its processes allow, together (the last run's, once it started)
+        self.limits = pool.limits if pool is not None else CombinedLimits()
 
     @asynccontextmanager
     async def worker(self, extractor: Extractor[Any], sink: RunSink, *, concurrency: int) -> AsyncIterator[ProcessWorker]:
@@ -131,7 +161,8 @@ class ProcessEngine:
             await self.pool.start()
             yield self.pool
             return
-        async with ProcessWorker(extractor, workers=self.workers, concurrency=concurrency, note=self.note) as pool:
+        worker = ProcessWorker(extractor, workers=self.workers, concurrency=concurrency, note=self.note, limits=self.limits)
+        async with worker as pool:
             yield pool
 
 

@@ -57,7 +57,7 @@ from urllib.parse import quote
 from llm_extract.core.articles import Article
 from llm_extract.core.results import ArticleResult, CallRecord
 from llm_extract.errors import ConfigError, LLMExtractError, WorkerDiedError
-from llm_extract.runs.engines import error_state, rebuild_error
+from llm_extract.runs.engines import CombinedLimits, error_state, rebuild_error
 from llm_extract.runs.runner import Worker
 
 if TYPE_CHECKING:
@@ -149,6 +149,9 @@ class _Pending:
     article: Article
     future: asyncio.Future[tuple[bool, Any, list[CallRecord]]]
     deaths: list[str] = field(default_factory=list)
+    #: the child it was last sent to, and that child's limit on calls in flight when it answered
+    child: int | None = None
+    limit: int | None = None
 
 
 @dataclass
@@ -180,10 +183,14 @@ class ProcessWorker(Worker[Article]):
     def __init__(
         self, extractor: Extractor[Any], *, workers: int, concurrency: int | None = None,
         note: Callable[[str], None] | None = None, start_timeout_s: float = 300.0, stop_timeout_s: float = 10.0,
+        limits: CombinedLimits | None = None,
     ) -> None:  # fmt: skip
         super().__init__(extractor)
         self.concurrency = concurrency or extractor.settings.concurrency
         self.shares = shares(self.concurrency, workers)
+        #: the calls in flight the children allow together (each says its limit with each result)
+        self.limits = limits or CombinedLimits()
+        self.limits.start(dict(enumerate(self.shares)))
         self._spec = process_spec(extractor)
         self._note = note or log.warning
         self._start_timeout_s = start_timeout_s
@@ -282,6 +289,8 @@ class ProcessWorker(Worker[Article]):
         await self._send(pending)
         ok, payload, child_calls = await pending.future
         calls.extend(child_calls)
+        if pending.child is not None:
+            self.limits.observe(pending.child, pending.limit)
         if not ok:
             raise rebuild_error(payload)
         result: ArticleResult = payload
@@ -302,6 +311,7 @@ class ProcessWorker(Worker[Article]):
         child = min(ready, key=lambda c: c.load)
         self._next_id += 1
         child.pending[self._next_id] = pending
+        pending.child = child.index
         a = pending.article
         child.stdin.write(_frame(("extract", self._next_id, (a.text, a.source, a.id, a.published, a.url, a.title))))
         try:
@@ -324,7 +334,7 @@ class ProcessWorker(Worker[Article]):
                 if pending is None or pending.future.done():
                     continue
                 try:
-                    payload, calls = pickle.loads(message[2])  # noqa: S301 - our own child, over a private pipe
+                    payload, calls, pending.limit = pickle.loads(message[2])  # noqa: S301 - our own child's pipe
                 except Exception as exc:  # noqa: BLE001 - that article fails, the others go on
                     error = LLMExtractError(f"{pending.article.source}: the worker's answer cannot be read: {exc}")
                     pending.future.set_exception(error)
@@ -565,11 +575,11 @@ async def _one(writer: asyncio.StreamWriter, extractor: Extractor[Any], rid: int
     except Exception as exc:  # noqa: BLE001 - every failure goes to the parent, which records it
         payload = error_state(exc)
     try:
-        blob = pickle.dumps((payload, calls), protocol=pickle.HIGHEST_PROTOCOL)
+        blob = pickle.dumps((payload, calls, extractor.limiter.current_limit), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as exc:  # noqa: BLE001 - that article fails, the others go on
         ok = False
         unsent = LLMExtractError(f"{source}: the result cannot be sent to the parent process: {exc}")
-        blob = pickle.dumps((error_state(unsent), calls), protocol=pickle.HIGHEST_PROTOCOL)
+        blob = pickle.dumps((error_state(unsent), calls, None), protocol=pickle.HIGHEST_PROTOCOL)
     writer.write(_frame(("done" if ok else "failed", rid, blob)))
     try:
         await writer.drain()

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from llm_extract.core.articles import Article
 from llm_extract.core.results import ArticleResult, CallRecord
 from llm_extract.errors import ConfigError, LLMExtractError, WorkerDiedError
-from llm_extract.runs.engines import error_state, rebuild_error
+from llm_extract.runs.engines import CombinedLimits, error_state, rebuild_error
 from llm_extract.runs.runner import Worker
 
 if TYPE_CHECKING:
@@ -71,6 +71,10 @@ def _package_version() -> str:
     with suppress(PackageNotFoundError):
         return version("llm-extract")
     return "unknown"  # pragma: no cover (a source tree on sys.path)
+
+
+#: what an actor answers: status, the result JSON or the error's state, the calls (JSON), its limit
+_Answer = tuple[str, Any, list[str], int | None]
 
 
 # -- the actor -------------------------------------------------------------------------
@@ -120,20 +124,24 @@ class ExtractorActor:
         return {"pid": os.getpid(), "host": socket.gethostname(), "version": _package_version(),
                 "prompt_version": prompt, "problem": self._problem}  # fmt: skip
 
-    async def extract(self, article: Article, cached: dict[str, dict[str, Any]]) -> tuple[str, Any, list[str]]:
-        """("ok", result JSON, calls) or ("failed", `error_state` of the exception, calls); calls
-        as `CallRecord` JSON. Any exception is carried back: a bug is the driver's failure to record."""
+    async def extract(self, article: Article, cached: dict[str, dict[str, Any]]) -> _Answer:
+        """("ok", result JSON, calls, limit) or ("failed", `error_state` of the exception, calls,
+        limit); calls as `CallRecord` JSON, limit: this actor's on calls in flight now. Any
+        exception is carried back: a bug is the driver's failure to record."""
         if self._extractor is None:
-            return "failed", error_state(ConfigError(f"the Ray worker cannot extract: {self._problem}")), []
+            return "failed", error_state(ConfigError(f"the Ray worker cannot extract: {self._problem}")), [], None
         calls: list[CallRecord] = []
         self._cache.add(cached)
         try:
             result = await self._extractor.aextract(article, calls=calls)
         except Exception as exc:  # noqa: BLE001 - raised again on the driver (`rebuild_error`)
-            return "failed", error_state(exc), [c.model_dump_json() for c in calls]
+            return "failed", error_state(exc), [c.model_dump_json() for c in calls], self._limit()
         finally:
             self._cache.drop(cached)
-        return "ok", result.model_dump_json(), [c.model_dump_json() for c in calls]
+        return "ok", result.model_dump_json(), [c.model_dump_json() for c in calls], self._limit()
+
+    def _limit(self) -> int | None:
+        return self._extractor.limiter.current_limit if self._extractor is not None else None
 
     async def close(self) -> None:
         if self._extractor is not None:
@@ -197,10 +205,10 @@ class _Pool:
         slot.in_flight -= 1
         self._changed.set()
 
-    async def call(self, slot: _Slot, article: Article, cached: dict[str, dict[str, Any]]) -> tuple[str, Any, list[str]]:
+    async def call(self, slot: _Slot, article: Article, cached: dict[str, dict[str, Any]]) -> _Answer:
         ref = slot.handle.extract.remote(article, cached)
         try:
-            outcome: tuple[str, Any, list[str]] = await ref
+            outcome: _Answer = await ref
         except asyncio.CancelledError:  # Ctrl-C: the actor stops it too
             with suppress(Exception):  # finished already, or its worker gone
                 self.ray.cancel(ref)
@@ -267,9 +275,11 @@ class RayWorker(Worker[Article]):
 
     `redone` lists the sources of the articles extracted again because their worker died."""
 
-    def __init__(self, extractor: Extractor[Any], pool: _Pool) -> None:
+    def __init__(self, extractor: Extractor[Any], pool: _Pool, limits: CombinedLimits | None = None) -> None:
         super().__init__(extractor)
         self.pool = pool
+        self.limits = limits or CombinedLimits()
+        self.limits.start({id(slot): slot.share for slot in pool.slots})
         self.redone: list[str] = []
 
     def _cached(self, article: Article) -> dict[str, dict[str, Any]]:
@@ -287,7 +297,7 @@ class RayWorker(Worker[Article]):
         for attempt in (1, 2):
             slot, life = await self.pool.acquire(article.source)
             try:
-                status, body, call_lines = await self.pool.call(slot, article, cached)
+                status, body, call_lines, limit = await self.pool.call(slot, article, cached)
             except died as exc:
                 self.pool.lost(slot, life, exc)
                 if attempt == 2:
@@ -301,6 +311,7 @@ class RayWorker(Worker[Article]):
             finally:
                 self.pool.release(slot)
             calls.extend(CallRecord.model_validate_json(line) for line in call_lines)
+            self.limits.observe(id(slot), limit)
             if status == "failed":
                 raise rebuild_error(body)
             result: ArticleResult = self.extractor.task.result_model.model_validate_json(body)
@@ -333,6 +344,8 @@ class RayEngine:
         self._arguments: tuple[Any, ...] | None = None
         self._ray_started = False
         self._remote: Any = None
+        #: the calls in flight its actors allow, together (the last run's, once it started)
+        self.limits = CombinedLimits()
 
     @property
     def workers(self) -> list[dict[str, Any]]:
@@ -359,7 +372,7 @@ class RayEngine:
                     pool = self._pool = await self._start(ray, extractor, arguments)
                     self._arguments = arguments
                 deaths = pool.resume()
-                worker = RayWorker(extractor, pool)
+                worker = RayWorker(extractor, pool, self.limits)
                 try:
                     yield worker
                 finally:
