@@ -361,41 +361,55 @@ def wait_until_gone(pids: set[int], deadline: float) -> None:
     assert not left, f"Ray processes outlived the killed run: {left}"
 
 
-def test_the_cli_killed_takes_its_ray_with_it_and_the_same_command_resumes(
+def test_the_cli_stopped_or_killed_takes_its_ray_with_it_and_the_same_command_resumes(
     corpus: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """`llm-extract run --engine ray` SIGKILLed mid-run: its Ray (head, raylet, actors) goes with it,
-    and the same command finishes the rest, each article once, with the run's summary."""
+    """`llm-extract run --engine ray` stopped by SIGTERM (it says what it kept, exits 143) and then
+    SIGKILLed mid-run: each time its Ray (head, raylet, actors) goes with it, and the same command
+    finishes the rest, each article once, with the run's summary."""
     if not REQUIRE:
         pytest.importorskip("ray", reason="Ray is not installed (pip install 'llm-extract[ray]')")
     articles, replay = corpus
     out = tmp_path / "out"
-    env = {**os.environ, "OPENAI_API_KEY": FAKE_KEY, "RAY_ADDRESS": ""}
-    env.pop("RAY_ADDRESS")
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {"OPENAI_API_KEY": FAKE_KEY}
+
+    def run_until(command: list[str], records: int, how: signal.Signals) -> tuple[set[int], str]:
+        """Start the command, send `how` once OUT has `records` records; its Ray's processes, its stderr."""
+        log = tmp_path / f"stderr-{how.name}.txt"
+        with log.open("wb") as stderr:
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+            try:
+                deadline = time.monotonic() + 240
+                while time.monotonic() < deadline and process.poll() is None:
+                    if (out / "records.jsonl").exists() and len(lines(out / "records.jsonl")) >= records:
+                        break
+                    time.sleep(0.05)
+                assert process.poll() is None, log.read_text(encoding="utf-8")
+                ray_processes = descendants(process.pid)
+                assert len(ray_processes) >= 3  # at least the head's services and the two actors
+                process.send_signal(how)
+            finally:
+                code = process.wait(timeout=60)
+        assert code == (143 if how == signal.SIGTERM else -signal.SIGKILL)
+        return ray_processes, log.read_text(encoding="utf-8")
+
     with start_server(ServerConfig(fixtures=replay, latency_ms=300)) as server:
         command = [sys.executable, "-m", "llm_extract", "run", str(articles), "-o", str(out), "--live",
                    "--base-url", server.base_url, "-c", "4", "--engine", "ray", "--workers", "2", "--no-report"]  # fmt: skip
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-        try:
-            records = out / "records.jsonl"
-            deadline = time.monotonic() + 240
-            while time.monotonic() < deadline and process.poll() is None:
-                if records.exists() and records.read_text(encoding="utf-8").count("\n") >= 8:
-                    break
-                time.sleep(0.05)
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-            ray_processes = descendants(process.pid)
-            assert len(ray_processes) >= 3  # at least the head's services and the two actors
-            process.kill()
-        finally:
-            process.wait(timeout=30)
+        stopped, said = run_until(command, 6, signal.SIGTERM)
+        assert "interrupted (SIGTERM)" in said and "run the same command to resume" in said
+        wait_until_gone(stopped, time.monotonic() + 60)  # ray.shutdown(): every process of its Ray
+        first = [r["article"]["sha256"] for r in lines(out / "records.jsonl")]
+        assert 6 <= len(first) < 40
+
+        ray_processes, _ = run_until(command, len(first) + 6, signal.SIGKILL)
         killed_at = time.monotonic()
         # the head's services and the actors go at once; Ray's two agents notice their raylet's
         # death within seconds, then try to report it to the head that is gone (about a minute)
         agents = {p for p in ray_processes if command_line(p).endswith("Agent")}
         wait_until_gone(ray_processes - agents, killed_at + 30)
         before = [r["article"]["sha256"] for r in lines(out / "records.jsonl")]
-        assert 8 <= len(before) < 40
+        assert len(first) + 6 <= len(before) < 40 and before[: len(first)] == first
 
         done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=env)
     wait_until_gone(agents, killed_at + 150)
