@@ -1,5 +1,6 @@
 """The Ray engine: the same extraction over a Ray cluster (`llm-extract run --engine ray`).
 
+An `llm_extract.runs.runner.Engine`: `run_batch(..., engine=RayEngine(...))`.
 `pip install 'llm-extract[ray]'` (plain `ray`: Ray Core, no dashboard, no Ray Data). The
 driver reads the articles and sends each to a pool of Ray actors (`ExtractorActor`: an
 `Extractor` with its own HTTP client and its share of `concurrency`); an actor sends back
@@ -9,11 +10,13 @@ The driver is the single writer of the store and `records.jsonl`: the output dir
 a local run's and resumes the same way; in live mode the driver looks up each article's
 first requests in the store's response cache, so a `--force` rerun pays nothing twice.
 
-A failure in an actor is raised again on the driver as the same `LLMExtractError` (class,
-message, kind, attempts). An actor that dies (killed, OOM, its node lost) is restarted by
-Ray (`max_restarts`) and each article it had in flight is extracted again, once; dying a
-second time, the article fails (`worker_died`; a rerun retries it). The calls a dead
-actor made are lost with it (not in the calls log).
+A failure in an actor is raised again on the driver as itself (`error_state` /
+`rebuild_error`, as for worker processes): the same `LLMExtractError` (class, message,
+kind, attempts), or any other exception with the actor's traceback as a note. An actor
+that dies (killed, OOM, its node lost) is restarted by Ray (`max_restarts`) and each
+article it had in flight is extracted again, once; dying a second time, the article fails
+(`worker_died`; a rerun retries it). The calls a dead actor made are lost with it (not in
+the calls log).
 
 The cluster: `address` (`auto`, `HOST:6379`; default: env `RAY_ADDRESS`, else a local Ray
 with all the machine's CPUs, stopped at the end). Every node needs the same llm-extract
@@ -101,7 +104,7 @@ class _PrefetchedCache:
 class ExtractorActor:
     """One Ray actor (made remote by `RayEngine`): an `Extractor` of the driver's settings, key
     and task, `concurrency` articles at a time. Nothing it raises leaves it: failures are
-    described (`describe_error`); one that cannot be built says why in `ready`."""
+    carried back (`llm_extract.runs.engines.error_state`); one that cannot be built says why in `ready`."""
 
     def __init__(self, settings: dict[str, Any], secret: str | None, task: Any, options: Any, concurrency: int) -> None:
         self._cache = _PrefetchedCache()
