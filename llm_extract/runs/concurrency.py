@@ -14,6 +14,14 @@ TCP finds a window (additive increase, multiplicative decrease):
   fastest one; per output token when the answer says how many it had, so that long answers
   are not mistaken for a queue). One decrease per round: a sign from a call that was sent
   before the last decrease says nothing about the new limit and is ignored;
+- the latency it averages is **the server's, not our CPU's**: of each call's latency, only the
+  time the event loop sat idle while the call was in flight (`llm_extract.runs.loop_idle`
+  says why that, and not a timing at the transport: a busy loop delays both alike). A loop
+  kept busy by our own work (other answers parsed and validated, several worker processes on
+  few cores) reads answers late, and the timed latency rises with the load; the idle time
+  does not, while a server that queues calls leaves the loop idle as they wait. The fastest
+  call is the fastest timed latency, so the average can pass `latency_factor` times it only
+  when the loop waited that long with nothing to do;
 - it **adds 1** after `increase_after` successes in a row since the last change.
 
 Calls wait for a slot in priority order, then first come first served: a call of an
@@ -36,6 +44,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from llm_extract.runs.loop_idle import idle_clock
 
 if TYPE_CHECKING:
     from llm_extract.settings import ExtractorSettings
@@ -70,17 +80,24 @@ class LimitChange:
 
 @dataclass
 class Slot:
-    """One call's place in flight: `started` when it got it; report how the call went."""
+    """One call's place in flight: `started` when it got it; report how the call went.
+
+    `idle` reads the seconds the event loop has sat idle (None: not measured), `idle_at_start`
+    its reading when the slot was taken.
+    """
 
     limiter: AdaptiveLimiter
     started: float
+    idle: Callable[[], float] | None = field(default=None, repr=False)
+    idle_at_start: float = 0.0
     _reported: bool = field(default=False, repr=False)
 
     def success(self, latency_s: float, output_tokens: int | None = None) -> None:
         """The call was answered after `latency_s` (with `output_tokens`, when known)."""
         if not self._reported:
             self._reported = True
-            self.limiter._success(self, latency_s, output_tokens)
+            waited = self.idle() - self.idle_at_start if self.idle is not None else None
+            self.limiter._success(self, latency_s, output_tokens, waited)
 
     def overload(self, reason: Overload) -> None:
         """The server showed it is overloaded (429, a timeout)."""
@@ -102,7 +119,12 @@ class AdaptiveLimiter:
         latency_factor: float | None = 3.0,
         adaptive: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        idle: Callable[[], float] | Literal["loop", "auto"] | None = "auto",
     ) -> None:
+        """`idle`: what reads the seconds the event loop has sat idle, on the clock of the latencies
+        reported: "loop" (the running loop's, `llm_extract.runs.loop_idle`), a function (a test's),
+        or None (latencies taken as they are); "auto", the default, is "loop" with the real clock
+        and None with another one (a test's fake clock, whose latencies the loop never saw)."""
         if maximum < 1 or minimum < 1 or minimum > maximum:
             raise ValueError(f"need 1 <= minimum <= maximum, got {minimum} and {maximum}")
         if latency_factor is not None and latency_factor <= 1:
@@ -113,6 +135,9 @@ class AdaptiveLimiter:
         self.increase_after = max(increase_after, 1)
         self.latency_factor = latency_factor
         self._clock = clock
+        if idle == "auto":
+            idle = "loop" if clock is time.monotonic else None
+        self._idle: Callable[[], float] | Literal["loop"] | None = idle
         self._limit = min(max(initial if initial is not None else maximum, minimum), maximum)
         self.min_seen = self._limit
         self.max_seen = self._limit
@@ -170,9 +195,15 @@ class AdaptiveLimiter:
         """Wait for a slot (lower `priority` first), hold it for the block."""
         await self._acquire(priority)
         try:
-            yield Slot(self, self._clock())
+            yield self._new_slot()
         finally:
             self._release()
+
+    def _new_slot(self) -> Slot:
+        if not self.adaptive or self.latency_factor is None or self._idle is None:
+            return Slot(self, self._clock())
+        read = idle_clock() if self._idle == "loop" else self._idle
+        return Slot(self, self._clock(), read, read())
 
     async def _acquire(self, priority: int) -> None:
         if self._in_flight < self._limit and not self.waiting:
@@ -226,16 +257,20 @@ class AdaptiveLimiter:
         self._set(max(self._limit // 2, self.minimum), reason)
         return self._limit < before
 
-    def _success(self, slot: Slot, latency_s: float, output_tokens: int | None) -> None:
+    def _success(self, slot: Slot, latency_s: float, output_tokens: int | None, waited_s: float | None = None) -> None:
+        """A call answered after `latency_s`, of which the loop sat idle `waited_s` (None: not measured)."""
         if not self.adaptive:
             return
         if self.latency_factor is not None and latency_s > 0:
             per_token = output_tokens is not None and output_tokens >= _MIN_TOKENS
-            metric = latency_s / output_tokens if per_token and output_tokens else latency_s
+            divisor = output_tokens if per_token and output_tokens else 1
+            metric = latency_s / divisor
+            # the server's share: what the loop waited with nothing to do (never more than the latency)
+            server = min(latency_s, max(waited_s, 0.0)) / divisor if waited_s is not None else metric
             best = self._best.get(per_token)
             self._best[per_token] = metric if best is None else min(best, metric)
             average = self._average.get(per_token)
-            average = metric if average is None else (1 - _EWMA_WEIGHT) * average + _EWMA_WEIGHT * metric
+            average = server if average is None else (1 - _EWMA_WEIGHT) * average + _EWMA_WEIGHT * server
             self._average[per_token] = average
             if average > self.latency_factor * self._best[per_token] and slot.started >= self._last_decrease:
                 if self._decrease(slot, "latency"):
