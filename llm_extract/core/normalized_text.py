@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from functools import lru_cache
 
 __all__ = ["Normalized", "normalize_text"]
 
@@ -189,7 +190,19 @@ def normalize_text(text: str) -> str:
 
     NFKC, case-folded, quotes/apostrophes/dashes unified, whitespace runs collapsed
     to one space and stripped at both ends, soft hyphens and zero-width chars dropped.
+    A short string (a name, a needle) is normalised once and remembered.
     """
+    if len(text) <= _REMEMBER_UP_TO:
+        return _normalize_short(text)
+    return Normalized(text).text.strip()
+
+
+#: Strings up to this length have their `normalize_text` remembered (names and needles, asked again and again).
+_REMEMBER_UP_TO = 160
+
+
+@lru_cache(maxsize=16384)
+def _normalize_short(text: str) -> str:
     return Normalized(text).text.strip()
 
 

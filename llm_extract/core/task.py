@@ -32,6 +32,7 @@ engine stores its JSON, its generic metadata and what the task's own hooks retur
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -181,11 +182,13 @@ class Task(Generic[M, R]):
         return getattr(self.views, name, None) if self.views is not None else None
 
 
+@functools.cache
 def builtin_prompt_dir(name: str) -> Path:
     """The directory of a built-in task's templates.
 
     In an installed wheel they ship inside the package (`llm_extract/prompts/NAME`); in a
-    source checkout they are the repository's top-level `prompts/NAME`.
+    source checkout they are the repository's top-level `prompts/NAME`. Found once per name
+    (a task's build asks for it with every article).
     """
     packaged = Path(str(resources.files("llm_extract"))) / "prompts" / name
     if packaged.is_dir():

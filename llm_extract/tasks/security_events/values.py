@@ -68,6 +68,8 @@ class ValueFinder:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        #: `_occurrences` of each needle asked for (a build asks for the same names many times)
+        self._found: dict[str, tuple[tuple[int, int], ...]] = {}
 
     @cached_property
     def sentence_starts(self) -> list[int]:
@@ -104,8 +106,14 @@ class ValueFinder:
         return None
 
     # -- matching -----------------------------------------------------------------------
-    def _occurrences(self, needle: str) -> Iterator[tuple[int, int]]:
+    def _occurrences(self, needle: str) -> tuple[tuple[int, int], ...]:
         """Original-text spans of a normalised needle, not inside a longer word."""
+        found = self._found.get(needle)
+        if found is None:
+            found = self._found[needle] = tuple(self._find(needle))
+        return found
+
+    def _find(self, needle: str) -> Iterator[tuple[int, int]]:
         norm = normalize_text(needle)
         if not norm:
             return

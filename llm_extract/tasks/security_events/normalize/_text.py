@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -54,6 +55,7 @@ class _LazyRegex:
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
 
 
+@lru_cache(maxsize=16384)
 def _fold(text: str) -> str:
     """Case-, accent- and punctuation-insensitive key: ``"Türkiye's"`` → ``"turkiye"``.
 

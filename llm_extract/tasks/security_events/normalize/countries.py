@@ -68,6 +68,12 @@ def country_code(name: str) -> str | None:
     """
     if not isinstance(name, str):
         return None
+    return _country_code(name)
+
+
+@lru_cache(maxsize=8192)
+def _country_code(name: str) -> str | None:
+    """`country_code` of a string, remembered (a build asks for the same names many times)."""
     names, abbreviations, codes = _country_tables()
     compact = re.sub(r"[.\s]", "", re.sub(r"^\s*the\s+", "", name, flags=re.IGNORECASE))
     if compact.isalpha() and compact.isupper() and 2 <= len(compact) <= 4:
@@ -110,6 +116,12 @@ def country_of_place(place: str) -> str | None:
     """
     if not isinstance(place, str):
         return None
+    return _country_of_place(place)
+
+
+@lru_cache(maxsize=8192)
+def _country_of_place(place: str) -> str | None:
+    """`country_of_place` of a string, remembered."""
     whole = country_code(place)
     if whole is not None:
         return whole

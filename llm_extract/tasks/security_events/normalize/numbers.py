@@ -16,6 +16,7 @@ for ambiguous dots and commas), :mod:`._quantity_tokens` (tokens, units, scales)
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from ._number_words import _APPROX_BEFORE, _CURRENCY_BEFORE
 from ._quantity_scan import _Scanner
@@ -32,7 +33,13 @@ def find_quantities(text: str) -> list[QuantityMention]:
     >>> [(m.value, m.unit) for m in find_quantities("between 2 and 3 tonnes")]
     [(2.0, 'tonne'), (3.0, 'tonne')]
     """
-    return _Scanner(text).scan()
+    return list(_scan(text))
+
+
+@lru_cache(maxsize=16)
+def _scan(text: str) -> tuple[QuantityMention, ...]:
+    """The scan of a text, remembered: a build looks for each item's quantity in the same article."""
+    return tuple(_Scanner(text).scan())
 
 
 def _close(a: float, b: float, rel_tol: float) -> bool:
