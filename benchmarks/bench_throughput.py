@@ -21,8 +21,11 @@ rate between them, (n2 − n1) / (t2 − t1), is reported, so start-up does not 
 - bare ×N: the bare loop in N processes (the bodies and C split among them, started
   together), i.e. a bare loop that also uses every core.
 
+- ray ×N (`--ray`): the same batches on the Ray engine (`--engine ray`), N actors on a local
+  Ray started by the script, the actors kept between the batches (started and warmed first).
+
 Ratios reported: ours / ideal, bare / ideal, ours / bare; with workers, ours×N / bare×N and
-ours×N / ours. Goals: ours×N >= 0.9 of bare×N at every point, ours×2 >= 1.7 × ours at
+ours×N / ours; with `--ray`, ray×N / ours×N (Ray's overhead on one machine, not a speed-up). Goals: ours×N >= 0.9 of bare×N at every point, ours×2 >= 1.7 × ours at
 L=50 ms, C=64. On a 2-core machine the openai
 client alone spends a few ms of CPU per call, so one process tops out near 130–150 calls/s
 whatever the latency: at 50 ms and C ≥ 8 the ideal (160+ /s) is above that ceiling, and both
@@ -148,6 +151,43 @@ def ours_in_processes(
     return asyncio.run(main())
 
 
+def ours_on_ray(
+    base_url: str, paths: list[Path], c: int, rounds: tuple[int, int], actors: int, adaptive: bool = True
+) -> float:
+    """Marginal articles/s of `run_batch` on the Ray engine (`actors` actors on the local Ray this
+    script started), its actors started (and warmed up) first and kept between the batches."""
+    from llm_extract import Extractor, ExtractorSettings, iter_articles, run_batch
+    from llm_extract.runs.engines.ray import RayEngine
+
+    settings = ExtractorSettings.resolve(
+        {"mode": "live", "base_url": base_url, "api_key": "sk-bench", "concurrency": c, "adaptive_concurrency": adaptive},
+        environ={},
+    )
+    extractor = Extractor(settings=settings)
+    engine = RayEngine(actors=actors, keep=True)
+
+    async def batch(batch_paths: list[Path]) -> float:
+        with tempfile.TemporaryDirectory() as out:
+            started = time.perf_counter()
+            summary = await run_batch(extractor, iter_articles(batch_paths), Path(out), concurrency=c, engine=engine)
+            elapsed = time.perf_counter() - started
+        if summary.extracted != len(batch_paths):
+            raise SystemExit(f"only {summary.extracted} of {len(batch_paths)} extracted: {summary.failures[:1]}")
+        return elapsed
+
+    async def main() -> float:
+        try:
+            await batch(paths[-max(16 * actors, 2 * c) :])  # warm-up: each actor's imports and the task's tables
+            n1, n2 = rounds[0] * c, rounds[1] * c
+            t1 = await batch(paths[:n1])
+            t2 = await batch(paths[:n2])
+        finally:
+            await engine.aclose()
+        return (n2 - n1) / (t2 - t1) if t2 > t1 else float("inf")
+
+    return asyncio.run(main())
+
+
 def _bare_part(base_url: str, bodies: list[dict[str, Any]], concurrency: int, start_at: float) -> float:
     """One process of the bare loop in N processes: wait for the common start, run; returns the end time."""
     time.sleep(max(0.0, start_at - time.monotonic()))
@@ -181,6 +221,10 @@ def main() -> None:
         help="latency jitter as a fraction of L (uniform ±; default 0.1: real models vary, and with none "
         "every response of a round arrives at the same instant, so their CPU work queues up)",
     )  # fmt: skip
+    parser.add_argument(
+        "--ray", action="store_true",
+        help="also ours on the Ray engine (a local Ray, --workers actors): its overhead, as a ratio to ours×N",
+    )  # fmt: skip
     parser.add_argument("--cache", type=Path, default=Path(__file__).parent / ".cache" / "throughput")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
@@ -205,6 +249,13 @@ def main() -> None:
     bare_pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
     load_before = os.getloadavg()
     rows: list[tuple[float, int, float, float, float, float | None, float | None]] = []
+    on_ray: dict[tuple[float, int], float] = {}
+    if args.ray:
+        import logging
+
+        import ray
+
+        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     try:
         for latency in args.latencies:
             server, url = start_server(replay, latency, latency * args.jitter)
@@ -222,6 +273,8 @@ def main() -> None:
                         ours_n = ours_in_processes(url, paths, c, rounds, workers, adaptive)
                         bare_n = marginal(functools.partial(bare_in_processes, bare_pool, workers, url, c=c), bodies, c, rounds)
                     rows.append((latency, c, ideal, our_rate, bare_rate, ours_n, bare_n))
+                    if args.ray:
+                        on_ray[(latency, c)] = ours_on_ray(url, paths, c, rounds, max(workers, 1), adaptive)
                     extra = f", ours×{workers} {ours_n:.1f}/s, bare×{workers} {bare_n:.1f}/s" if ours_n and bare_n else ""
                     print(f"  L={latency:g} ms C={c}: ideal {ideal:.1f}/s, ours {our_rate:.1f}/s, bare {bare_rate:.1f}/s{extra}",
                           file=sys.stderr)  # fmt: skip
@@ -231,6 +284,8 @@ def main() -> None:
     finally:
         if bare_pool is not None:
             bare_pool.shutdown()
+        if args.ray:
+            ray.shutdown()
 
     load = ", ".join(f"{a:.1f}→{b:.1f}" for a, b in zip(load_before, os.getloadavg(), strict=True))
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average (1, 5, 15 min) {load}")
@@ -241,6 +296,8 @@ def main() -> None:
     header += f"{'ours/ideal':>10} {'bare/ideal':>10} {'ours/bare':>9}"
     if workers > 1:
         header += f" {'ours' + n + '/s':>10} {'bare' + n + '/s':>10} {'ours' + n + '/bare' + n:>14} {'ours' + n + '/ours':>11}"
+    if on_ray:
+        header += f" {'ray' + n + '/s':>9} {'ray' + n + '/ours' + n:>13}"
     print(header)
     for latency, c, ideal, our_rate, bare_rate, ours_n, bare_n in rows:
         line = (
@@ -249,6 +306,9 @@ def main() -> None:
         )
         if ours_n is not None and bare_n is not None:
             line += f" {ours_n:>10.1f} {bare_n:>10.1f} {ours_n / bare_n:>14.2f} {ours_n / our_rate:>11.2f}"
+        if (latency, c) in on_ray:
+            rate = on_ray[(latency, c)]
+            line += f" {rate:>9.1f} {rate / ours_n if ours_n else float('nan'):>13.2f}"
         print(line)
     goal = [r for r in rows if r[0] == 500 and r[1] == 32]
     if goal:

@@ -423,3 +423,18 @@ def test_the_cli_stopped_or_killed_takes_its_ray_with_it_and_the_same_command_re
     assert db.execute("select count(*) from articles").fetchone() == (40,)
     assert db.execute("select count(*) from failures").fetchone() == (0,)
     db.close()
+
+
+def test_the_throughput_benchmark_has_its_ray_column(ray: Any, tmp_path: Path) -> None:
+    """`bench_throughput.py --ray` runs to its table with the Ray column (in its own process and Ray)."""
+    script = ROOT / "benchmarks" / "bench_throughput.py"
+    args = [sys.executable, str(script), "--latencies", "20", "--concurrency", "2", "--rounds", "1", "2", "--ray",
+            "--cache", str(tmp_path / "cache")]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    table = done.stdout.splitlines()
+    at = next(i for i, line in enumerate(table) if line.split()[:2] == ["latency", "C"])
+    header, row = table[at].split(), table[at + 1].split()
+    assert header[-2:] == ["ray×2/s", "ray×2/ours×2"] and len(row) == len(header)  # a rate may be inf: marginal
+
