@@ -227,3 +227,65 @@ def test_one_worker_loop_extracts_each_article_once_and_records_every_outcome(tm
         assert db.execute("select count(*) from failures").fetchone() == (2,)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("swallow", ["as_error", "as_result"])
+def test_a_cancellation_a_library_swallows_still_stops_the_loop(tmp_path: Path, swallow: str) -> None:
+    """Ctrl-C cancels the run; a library that turns the cancellation into its own error (or
+    returns as if nothing happened) must not make the loop record a failure or take the next
+    article: it stops, what finished is kept, the rest is left for the rerun."""
+    import asyncio
+
+    from llm_extract import Extractor
+    from llm_extract.core.articles import Article, read_article
+    from llm_extract.core.results import ArticleResult, CallRecord
+    from llm_extract.errors import TransportError
+    from llm_extract.runs.runner import RunSink, Worker, list_price, process
+    from llm_extract.runs.store import EventStore
+    from llm_extract.testing import synthetic_corpus
+
+    synthetic_corpus(12, tmp_path / "articles", tmp_path / "replay")
+    out = tmp_path / "out"
+    out.mkdir()
+    extractor = Extractor(mode="replay", replay_dir=tmp_path / "replay")
+    items = [read_article(p) for p in sorted((tmp_path / "articles").glob("*.txt"))]
+    started: list[str] = []
+    swallowed: list[str] = []
+
+    class Swallowing(Worker[Article]):
+        async def extract(self, item: Article, calls: list[CallRecord]) -> ArticleResult:
+            started.append(item.source)
+            result = await super().extract(item, calls)
+            if len(started) == 3:  # the third article's call "hangs" until cancelled
+                try:
+                    await asyncio.sleep(30)
+                except asyncio.CancelledError:
+                    swallowed.append(item.source)
+                    if swallow == "as_error":
+                        raise TransportError(f"{item.source}: connection closed", article=item.source) from None
+            return result
+
+    store = EventStore(out / "extract.db", tables=extractor.task.tables, task=extractor.task.name)
+    sink = RunSink(store, out, extractor.task, cost=list_price(extractor))
+
+    async def main() -> None:
+        run = asyncio.ensure_future(process(items, Swallowing(extractor), sink, concurrency=1))
+        while len(started) < 3:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        run.cancel()
+        try:
+            with pytest.raises(asyncio.CancelledError):
+                await run
+        finally:
+            await extractor.aclose()
+
+    try:
+        asyncio.run(main())
+        sink.close()
+        assert len(swallowed) == 1 and len(started) == 3  # the loop took no article after the cancel
+        assert sink.summary.failed == 0 and not (out / "errors.jsonl").read_text(encoding="utf-8")
+        # what finished is kept: the two before, and the third when its result came back whole
+        assert len(keys(out / "records.jsonl")) == (3 if swallow == "as_result" else 2)
+    finally:
+        store.close()

@@ -321,11 +321,13 @@ async def process(
             failure: Failure | None = None
             try:
                 result = await worker.extract(item, calls)
-            except LLMExtractError as exc:
-                failure = failure_of(article, exc)
-            except Exception as exc:  # a bug must not stop the run or lose other results
-                log.exception("unexpected error on %s", article.source)
-                failure = unexpected_failure(article, exc)
+            except Exception as exc:
+                _stop_if_cancelled(exc)  # the run is stopping: the article is not a failure, a rerun does it
+                if isinstance(exc, LLMExtractError):
+                    failure = failure_of(article, exc)
+                else:  # a bug must not stop the run or lose other results
+                    log.exception("unexpected error on %s", article.source)
+                    failure = unexpected_failure(article, exc)
             if failure is not None:
                 counted = sink.fail(failure, calls)
                 tell(ArticleOutcome("failed", article.source, time.monotonic() - started, counted, failure=failure))
@@ -339,6 +341,7 @@ async def process(
 
     async def loop() -> None:
         for item in iterator:  # shared iterator: each item goes to exactly one worker
+            _stop_if_cancelled()
             await one(item)
             if on_done is not None:
                 on_done(summary)
@@ -364,6 +367,15 @@ async def process(
         if isinstance(exc, BaseExceptionGroup):
             raise _first_error(exc) from None
         raise
+
+
+def _stop_if_cancelled(cause: BaseException | None = None) -> None:
+    """Raise `CancelledError` if this task is being cancelled (Ctrl-C, SIGTERM), although what it
+    awaited returned or raised something else: a library that turns a cancellation into its own
+    error, or swallows it, must not make the loop record a failure or take the next article."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError from cause
 
 
 def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
