@@ -6,7 +6,9 @@ module (`process`), into the same outputs (`RunSink`). Articles are pulled lazil
 `concurrency` workers, so memory stays flat. Each finished article is committed to the
 store (`OUTDIR/extract.db`, one transaction), then appended to `OUTDIR/records.jsonl` (one
 whole, flushed line); each failure goes to the store and to `OUTDIR/errors.jsonl`. One
-article's failure never stops the batch. How an item becomes a result is a `Worker`'s.
+article's failure never stops the batch. How an item becomes a result is a `Worker`'s;
+where it runs (this process, worker processes, a Ray cluster) is an `Engine`'s, which gives
+`run_batch` the worker of one run: the loop and its writer always stay in this process.
 
 Resume: run the same command again. Articles in the store are skipped; `records.jsonl` is
 repaired from the store (a torn last line cut, damaged lines rewritten, missing ones
