@@ -30,11 +30,18 @@ or an Authorization header, and any occurrence of the key (or of any secret regi
 In replay mode the recordings directory must exist: `ReplayStore(..., mode="replay")` (or
 `require_directory()`) raises one `ConfigError` saying how to record, instead of a miss per
 article.
+
+Each article's recording is read and parsed once while the article is extracted: from its
+first call (the file as it is then) until `forget` (its calls are done), its reasks and
+chunks are served from that reading. So a recording added or edited before an article's
+first call, by another run or by a `--record` run of this process, is what that article
+gets; nothing is kept between articles (memory stays flat). A request is hashed once: the
+transport reuses the hash the client computed of the same bytes
+(`llm_extract.model.requests.sent_request_hash`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -47,6 +54,7 @@ from typing import Any
 import httpx2
 
 from llm_extract.errors import ConfigError, ReplayError, ReplayMissError, StaleRecordingError
+from llm_extract.model.requests import request_hash, sent_request_hash
 from llm_extract.model.secrets import redact_json
 
 __all__ = [
@@ -72,20 +80,21 @@ def _endpoint(path: str) -> str:
     return "/".join(parts[-2:])
 
 
-def _canonical(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def request_hash(endpoint: str, body: Any) -> str:
-    """The key a request is recorded and replayed under: sha256 of endpoint + canonical body."""
-    return hashlib.sha256(f"{endpoint}\n{_canonical(body)}".encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class ArticleRef:
     id: str
     source: str
     sha256: str
+
+
+def _responses(doc: dict[str, Any]) -> dict[Any, Any]:
+    """A recording's responses by request hash (the first of a hash wins, as a scan in file
+    order finds). Only they are kept: the requests, most of the file, are freed at once."""
+    responses: dict[Any, Any] = {}
+    for interaction in doc.get("interactions", []):
+        if isinstance(interaction, dict) and "response" in interaction:
+            responses.setdefault(interaction.get("request_hash"), interaction["response"])
+    return responses
 
 
 class ReplayStore:
@@ -97,6 +106,8 @@ class ReplayStore:
         self.directory = Path(directory)
         self._secret = secret or None
         self._articles: dict[str, ArticleRef] = {}
+        #: the recorded responses (by request hash) read for the registered articles, until `forget`
+        self._read: dict[str, dict[Any, Any]] = {}
         self._fresh: set[str] = set()
         self._lock = threading.Lock()
         if mode == "replay":
@@ -119,8 +130,11 @@ class ReplayStore:
         self._articles[sha256] = ArticleRef(id=id, source=source, sha256=sha256)
 
     def forget(self, sha256: str) -> None:
-        """Drop what `register` kept, once the article's calls are done (memory stays flat)."""
-        self._articles.pop(sha256, None)
+        """Drop what `register` kept, and the recording read for the article, once its calls
+        are done (memory stays flat; the next extraction of it reads the file again)."""
+        with self._lock:
+            self._articles.pop(sha256, None)
+            self._read.pop(sha256, None)
 
     def describe(self, sha256: str) -> str:
         ref = self._articles.get(sha256)
@@ -141,8 +155,30 @@ class ReplayStore:
             raise ReplayError(f"replay: {path} is not a recording in format {FORMAT}")
         return doc
 
-    def lookup(self, sha256: str, endpoint: str, body: Any, *, model_hint: str | None = None) -> dict[str, Any]:
-        """The recorded response for this exact request, or a clear `ReplayError`."""
+    def recorded(self, sha256: str, key: str) -> dict[str, Any] | None:
+        """The recorded response for the request of hash `key`, or None (no recording, or none
+        of that request: `lookup` says which). The file is read once while the article is
+        registered (until `forget`), else at every call."""
+        responses = self._read.get(sha256)
+        if responses is None:
+            doc = self.load(sha256)
+            if doc is None:
+                return None
+            responses = _responses(doc)
+            with self._lock:
+                if sha256 in self._articles:
+                    self._read[sha256] = responses
+        return responses.get(key)
+
+    def lookup(
+        self, sha256: str, endpoint: str, body: Any, *, model_hint: str | None = None, key: str | None = None
+    ) -> dict[str, Any]:
+        """The recorded response for this exact request, or a clear `ReplayError` (`key`: the
+        request's hash, when it is known already)."""
+        key = key if key is not None else request_hash(endpoint, body)
+        found = self.recorded(sha256, key)
+        if found is not None:
+            return found
         doc = self.load(sha256)
         who = self.describe(sha256)
         if doc is None:
@@ -152,10 +188,9 @@ class ReplayStore:
                 f"--model {model_hint or 'MODEL'} --replay-dir {self.directory}",
                 article=who,
             )
-        key = request_hash(endpoint, body)
-        for interaction in doc.get("interactions", []):
-            if interaction.get("request_hash") == key:
-                return interaction["response"]
+        responses = _responses(doc)
+        if key in responses:  # recorded since the first reading
+            return responses[key]  # type: ignore[no-any-return]
         recorded = [i["request"]["body"] for i in doc.get("interactions", []) if "request" in i]
         changes = describe_changes(recorded, body)
         raise StaleRecordingError(
@@ -181,6 +216,7 @@ class ReplayStore:
         body = self._redact(body)
         response_body = self._redact(response_body)
         with self._lock:
+            self._read.pop(sha256, None)  # read again at its next lookup
             doc = None if sha256 not in self._fresh else self.load(sha256)
             self._fresh.add(sha256)
             if doc is None:
@@ -289,11 +325,21 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         await request.aread()
-        sha, endpoint, body = _read_request(request)
+        sha = request.headers.get(ARTICLE_HEADER, "")
         if not sha:
             raise ReplayError("replay: a request carried no article id; replay serves only llm_extract calls")
-        model = body.get("model") if isinstance(body, dict) else None
-        recorded = self.store.lookup(sha, endpoint, body, model_hint=model)
+        endpoint = _endpoint(request.url.path)
+        key = sent_request_hash(request.content, endpoint)  # the client's hash of these very bytes
+        body: Any = None
+        if key is None:
+            _, _, body = _read_request(request)
+            key = request_hash(endpoint, body)
+        recorded = self.store.recorded(sha, key)
+        if recorded is None:  # no recording, or a stale one: `lookup` says which
+            if body is None:
+                _, _, body = _read_request(request)
+            model = body.get("model") if isinstance(body, dict) else None
+            recorded = self.store.lookup(sha, endpoint, body, model_hint=model, key=key)
         return httpx2.Response(
             recorded.get("status", 200),
             json=recorded["body"],

@@ -6,13 +6,24 @@ the Batch API submits in place of a live call (`Extractor.plan_requests`). `cano
 is what identifies a request for the response cache and the calls log (the body that would
 be sent); `loggable` is that body for the calls log, the long system prompt replaced by a
 reference to its prompt version.
+
+Hashing once. `request_hash` is the key a request is logged, recorded and replayed under.
+`canonical_request` also keeps, for the task that calls it (a context variable), the bytes
+the openai client will send for that body (compact JSON, its keys in the client's order),
+and `request_hash` remembers the hash it computes of that very body; so the replay
+transport, given a request whose bytes are exactly those (`sent_request_hash`), reuses the
+hash instead of parsing and hashing the request again. Any other request is parsed and
+hashed as before, so what is matched is always the request as sent.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import hashlib
 import json
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -28,6 +39,8 @@ __all__ = [
     "loggable",
     "prepared_model",
     "raw_output",
+    "request_hash",
+    "sent_request_hash",
     "token_cap_parameter",
 ]
 
@@ -137,13 +150,77 @@ def _wire_order(body: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(body.items(), key=lambda item: order.get(item[0], len(order))))
 
 
+def _default(obj: Any) -> Any:
+    return obj.model_dump() if hasattr(obj, "model_dump") else str(obj)
+
+
+#: compact JSON as the openai client writes a body (`openapi_dumps`), non-finite floats allowed
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_default).encode
+
+
 def _jsonable(obj: Any) -> Any:
-    return json.loads(json.dumps(obj, default=lambda o: o.model_dump() if hasattr(o, "model_dump") else str(o)))
+    return json.loads(json.dumps(obj, default=_default))
+
+
+@dataclass(eq=False)
+class _Sent:
+    """The last body `canonical_request` made in this context, the bytes the openai client
+    sends for it, and the hashes `request_hash` computed of it (by endpoint)."""
+
+    body: dict[str, Any]
+    wire: bytes
+    hashes: dict[str, str] = field(default_factory=dict)
+
+
+_SENT: contextvars.ContextVar[_Sent | None] = contextvars.ContextVar("llm_extract_sent_request", default=None)
 
 
 def canonical_request(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """What identifies a request for the response cache: the body that would be sent."""
-    return _jsonable({k: v for k, v in kwargs.items() if k != "extra_headers"})
+    """What identifies a request for the response cache: the body that would be sent.
+
+    The result must not be changed: its hash is remembered for the transport (see the
+    module docstring).
+    """
+    items = [(k, v) for k, v in kwargs.items() if k != "extra_headers"]
+    _SENT.set(None)
+    if not all(isinstance(k, str) for k, _ in items):
+        return _jsonable(dict(items))  # type: ignore[no-any-return]
+    pieces = {k: f"{_encode(k)}:{_encode(v)}" for k, v in items}
+    order = _wire_keys()
+    wire = ",".join(pieces[k] for k in sorted(pieces, key=lambda k: order.get(k, len(order))))
+    try:
+        sent = ("{" + wire + "}").encode()
+    except UnicodeEncodeError:  # lone surrogates, which only escaped JSON (the round trip's) pairs up
+        return _jsonable(dict(items))  # type: ignore[no-any-return]
+    body: dict[str, Any] = json.loads("{" + ",".join(pieces.values()) + "}")
+    _SENT.set(_Sent(body, sent))
+    return body
+
+
+def _canonical(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _digest(endpoint: str, body: Any) -> str:
+    return hashlib.sha256(f"{endpoint}\n{_canonical(body)}".encode()).hexdigest()
+
+
+def request_hash(endpoint: str, body: Any) -> str:
+    """The key a request is recorded and replayed under: sha256 of endpoint + canonical body."""
+    digest = _digest(endpoint, body)
+    sent = _SENT.get()
+    if sent is not None and sent.body is body:
+        sent.hashes[endpoint] = digest
+    return digest
+
+
+def sent_request_hash(content: bytes, endpoint: str) -> str | None:
+    """`request_hash` of the request whose bytes are `content`, when it is the body last made
+    by `canonical_request` in this context and already hashed for `endpoint`; else None."""
+    sent = _SENT.get()
+    if sent is None or content != sent.wire:
+        return None
+    return sent.hashes.get(endpoint)
 
 
 def loggable(canonical: dict[str, Any], prompt_version: str) -> dict[str, Any]:
