@@ -32,6 +32,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
+from enum import Enum
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from llm_extract.runs.store import Migration
@@ -248,12 +250,20 @@ _INSERT_SPAN = "INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_REJECTED = "INSERT INTO rejected VALUES (?, ?, ?, ?, ?)"
 
 
+#: `json.dumps(value, ensure_ascii=False, separators=(",", ":"))`, the encoder made once
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """`value` as compact JSON (`_dumps`); a list of plain strings (most of them: countries,
+    domains, flags) written directly, to the same text."""
+    if type(value) is list and all(type(item) is str for item in value):
+        return "[" + ",".join(map(encode_basestring, value)) + "]"
+    return _dumps(value)
 
 
-def _text(value: Any) -> str:
-    return getattr(value, "value", value)  # a StrEnum member → its value
+def _text(value: Any) -> Any:
+    return value._value_ if isinstance(value, Enum) else value  # a StrEnum member → its value
 
 
 class SecurityEventsTables:
