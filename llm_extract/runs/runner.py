@@ -138,7 +138,7 @@ class RunSink:
         #: results that replaced one already in the store (records.jsonl then holds both lines)
         self.replaced = 0
         #: store commits whose coroutine was cancelled while their thread went on: `drain` writes their lines
-        self._unwritten: dict[asyncio.Future[None], tuple[ArticleResult, Article]] = {}
+        self._unwritten: dict[asyncio.Future[None], tuple[ArticleResult, Article, str]] = {}
 
     def taken(self, key: str, *, redo: bool = False) -> bool:
         """Whether the article is done (and not to be redone) or being extracted: skip it."""
@@ -151,10 +151,13 @@ class RunSink:
         `drain` writes its line: the store is never left ahead of records.jsonl.
         """
         assert self._records is not None, "the sink is closed"
+        line = result.model_dump_json()  # once: the store's copy and the line are the same text
         stored = asyncio.ensure_future(
-            asyncio.to_thread(self.store.add_result, result, calls=calls, extracted_at=now_iso(), text=article.text)
+            asyncio.to_thread(
+                self.store.add_result, result, calls=calls, extracted_at=now_iso(), text=article.text, result_json=line
+            )
         )
-        self._unwritten[stored] = (result, article)
+        self._unwritten[stored] = (result, article, line)
         try:
             await asyncio.shield(stored)
         except asyncio.CancelledError:
@@ -163,13 +166,13 @@ class RunSink:
             del self._unwritten[stored]
             raise
         del self._unwritten[stored]
-        self._written(result, article)
+        self._written(result, article, line)
 
-    def _written(self, result: ArticleResult, article: Article) -> None:
+    def _written(self, result: ArticleResult, article: Article, line: str) -> None:
         assert self._records is not None, "the sink is closed"
         if article.sha256 in self.done:
             self.replaced += 1
-        self._records.write_line(result.model_dump_json())  # committed first, then the JSONL line
+        self._records.write_line(line)  # committed first, then the JSONL line
         self.done.add(article.sha256)
         self.summary.add_result(result, self.task.counts(result))
         log.debug("%s: committed and written", article.source)
@@ -178,7 +181,7 @@ class RunSink:
         """Wait for the store commits still running after their coroutine was cancelled, and
         write their lines."""
         while self._unwritten:
-            stored, (result, article) = next(iter(self._unwritten.items()))
+            stored, (result, article, line) = next(iter(self._unwritten.items()))
             try:
                 await stored
             except Exception as exc:  # the commit failed: nothing to write (the article is not done)
@@ -187,7 +190,7 @@ class RunSink:
                 continue
             del self._unwritten[stored]
             if self._records is not None:
-                self._written(result, article)
+                self._written(result, article, line)
 
     def settle(self) -> None:
         """On the way out of a run that stopped (interrupted, or a write failed): make

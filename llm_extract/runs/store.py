@@ -326,9 +326,11 @@ class EventStore:
 
     # -- writing -----------------------------------------------------------------------------
     def add_result(
-        self, result: ArticleResult, *, calls: Sequence[CallRecord] = (), extracted_at: str, text: str | None = None
-    ) -> None:
-        """Store one article's result, its task rows, its calls and its text in one transaction.
+        self, result: ArticleResult, *, calls: Sequence[CallRecord] = (), extracted_at: str, text: str | None = None,
+        result_json: str | None = None,
+    ) -> None:  # fmt: skip
+        """Store one article's result, its task rows, its calls and its text in one transaction
+        (`result_json`: `result.model_dump_json()`, when the caller has it already).
 
         Any earlier rows of the same article (same sha256) are replaced, and so is any
         failure recorded for it; the calls log is appended to, never replaced. Only generic
@@ -349,7 +351,7 @@ class EventStore:
             "retries": run.retries, "cached_calls": run.cached_calls, "input_tokens": run.usage.input_tokens,
             "output_tokens": run.usage.output_tokens, "cached_input_tokens": run.usage.cached_input_tokens,
             "cost_usd": run.cost_usd, "latency_s": run.latency_s, "extracted_at": extracted_at,
-            "result_json": result.model_dump_json(),
+            "result_json": result_json if result_json is not None else result.model_dump_json(),
         }  # fmt: skip
         if self.tables is not None:
             extra = dict(self.tables.article_columns(result))
