@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -304,11 +304,28 @@ def test_a_full_disk_stops_the_run_with_one_line_and_loses_nothing(tmp_path, mon
     assert len(found) == 5 == len(set(found))
 
 
-@pytest.mark.parametrize(("sig", "code", "said"), [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "Ctrl-C")])
-def test_sigterm_and_ctrl_c_stop_cleanly_with_the_store_never_ahead(corpus, server, tmp_path, sig, code, said) -> None:
+def _sigint(disposition: signal.Handlers) -> Callable[[], None]:
+    """A `preexec_fn` giving the child this SIGINT disposition, whatever the test runner's: a
+    process started in the background by a non-interactive shell inherits SIGINT ignored."""
+    return lambda: signal.signal(signal.SIGINT, disposition) and None
+
+
+@pytest.mark.parametrize(
+    ("sig", "code", "said", "sigint"),
+    [
+        (signal.SIGTERM, 143, "SIGTERM", signal.SIG_DFL),
+        (signal.SIGINT, 130, "Ctrl-C", signal.SIG_DFL),
+        (signal.SIGTERM, 143, "SIGTERM", signal.SIG_IGN),  # started in the background by a script
+    ],
+    ids=["SIGTERM", "Ctrl-C", "SIGTERM, SIGINT ignored"],
+)
+def test_sigterm_and_ctrl_c_stop_cleanly_with_the_store_never_ahead(corpus, server, tmp_path, sig, code, said, sigint) -> None:
     articles, _ = corpus
     out = tmp_path / "out"
-    process = subprocess.Popen(command(articles, server, out), env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command(articles, server, out), env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=_sigint(sigint),
+    )  # fmt: skip
     try:
         wait_for(lambda: lines_in(out / "records.jsonl") >= 3, process, "three results")
         os.kill(process.pid, sig)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 
@@ -16,10 +16,12 @@ if TYPE_CHECKING:
     from llm_extract.runs.runner import ArticleOutcome
     from llm_extract.runs.store import EventStore
 
+T = TypeVar("T")
+
 __all__ = [
     "EXIT_FAILURES", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_TERMINATED", "EXIT_USAGE", "LIBRARY_LOGGERS", "article_line",
     "article_printer", "disk_full", "escape", "fail_usage", "note_printer", "open_output_or_exit",
-    "output_lock_or_exit", "setup_logging", "shown_source", "terminate_as_interrupt", "write_html_report",
+    "output_lock_or_exit", "run_stoppable", "setup_logging", "shown_source", "terminate_as_interrupt", "write_html_report",
 ]
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
@@ -258,6 +260,46 @@ def terminate_as_interrupt() -> Iterator[dict[str, int]]:
         yield got
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def run_stoppable(coro: Coroutine[Any, Any, T], got: dict[str, int]) -> T:
+    """`asyncio.run(coro)`, SIGTERM cancelling it as Ctrl-C does: the coroutine's own cleanup runs
+    (the commits in flight end, records.jsonl is caught up), then `KeyboardInterrupt` is raised
+    here and `got["signal"]` is set. Through the event loop, so it works whatever SIGINT's
+    disposition: a run started in the background by a script ignores Ctrl-C, and a handler
+    raising `KeyboardInterrupt` at any point would then escape as a traceback."""
+    import asyncio
+    import signal
+    import threading
+
+    async def main() -> T:
+        task, loop = asyncio.current_task(), asyncio.get_running_loop()
+        previous, installed = signal.getsignal(signal.SIGTERM), False
+
+        def on_term() -> None:
+            got["signal"] = signal.SIGTERM
+            if task is not None:
+                task.cancel()
+
+        if threading.current_thread() is threading.main_thread():
+            try:
+                loop.add_signal_handler(signal.SIGTERM, on_term)
+                installed = True
+            except (NotImplementedError, RuntimeError, ValueError):  # no signals through this loop (Windows)
+                installed = False
+        try:
+            return await coro
+        finally:
+            if installed:
+                loop.remove_signal_handler(signal.SIGTERM)
+                signal.signal(signal.SIGTERM, previous)  # the caller's again (`terminate_as_interrupt`)
+
+    try:
+        return asyncio.run(main())
+    except asyncio.CancelledError:
+        if got.get("signal") == signal.SIGTERM:
+            raise KeyboardInterrupt from None
+        raise
 
 
 def disk_full(exc: BaseException) -> bool:

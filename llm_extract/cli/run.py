@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from llm_extract.cli.common import (
     fail_usage,
     note_printer,
     output_lock_or_exit,
+    run_stoppable,
     setup_logging,
     terminate_as_interrupt,
     write_html_report,
@@ -312,12 +312,13 @@ def _extract(
     try:
         limiter = getattr(engine, "limits", None) or getattr(extractor, "limiter", None)
         with terminate_as_interrupt() as got, _progress(console, paths, quiet=quiet, limiter=limiter) as on_done:
-            asyncio.run(
+            run_stoppable(
                 run_batch(
                     extractor, items, out, concurrency=extractor.settings.concurrency, force=force,
                     max_cost_usd=max_cost, merge=merge, on_done=on_done, on_article=on_article,
                     note=note_printer(console, quiet=quiet), summary=summary, engine=engine,
-                )
+                ),
+                got,
             )  # fmt: skip
     except KeyboardInterrupt:
         by = "SIGTERM" if got.get("signal") == signal.SIGTERM else "Ctrl-C"
