@@ -23,6 +23,7 @@ What the model filled (`ArticleMentions`, values as written) becomes records
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from llm_extract.core.articles import Article
 from llm_extract.core.grounding import Grounder, Span
@@ -389,6 +390,7 @@ def _drug_words(written: str, found: object) -> list[str]:
     return words
 
 
+@lru_cache(maxsize=256)
 def _synonyms(name: str) -> tuple[str, ...]:
     """Every word the synonym table maps to the canonical drug `name` ("shabu", "ice", ...)."""
     from .aliases.drugs import SYNONYMS

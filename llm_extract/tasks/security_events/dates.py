@@ -75,9 +75,10 @@ def resolve(written: str | None, anchor: PartialDate | None, anchor_source: str 
         return DateValue()
     from .normalize.periods import resolve_period
 
-    single = next((d for v in _variants(written) if (d := resolve_date(v, anchor)) is not None), None)
+    variants = _variants(written)
+    single = next((d for v in variants if (d := resolve_date(v, anchor)) is not None), None)
     period = next(
-        (r for v in _variants(written) if (r := resolve_period(v, anchor.last_date() if anchor else None, country=country))),
+        (r for v in variants if (r := resolve_period(v, anchor.last_date() if anchor else None, country=country))),
         None,
     )
     flags: tuple[str, ...] = ()

@@ -70,6 +70,8 @@ class ValueFinder:
         self.text = text
         #: `_occurrences` of each needle asked for (a build asks for the same names many times)
         self._found: dict[str, tuple[tuple[int, int], ...]] = {}
+        #: `regions` of each evidence span asked for (every value of a record asks again)
+        self._regions: dict[tuple[int, int], list[tuple[int, int, Where]]] = {}
 
     @cached_property
     def sentence_starts(self) -> list[int]:
@@ -89,11 +91,15 @@ class ValueFinder:
         whole = (0, len(self.text), "article")
         if evidence is None:
             return [whole]  # type: ignore[list-item]
-        first = self._sentence_index(evidence.start)
-        last = self._sentence_index(max(evidence.end - 1, evidence.start))
-        lo = self.sentence_starts[max(first - 1, 0)]
-        hi = self.sentence_starts[last + 2] if last + 2 < len(self.sentence_starts) else len(self.text)
-        return [(evidence.start, evidence.end, "evidence"), (lo, hi, "nearby"), whole]  # type: ignore[list-item]
+        key = (evidence.start, evidence.end)
+        known = self._regions.get(key)
+        if known is None:
+            first = self._sentence_index(evidence.start)
+            last = self._sentence_index(max(evidence.end - 1, evidence.start))
+            lo = self.sentence_starts[max(first - 1, 0)]
+            hi = self.sentence_starts[last + 2] if last + 2 < len(self.sentence_starts) else len(self.text)
+            known = self._regions[key] = [(evidence.start, evidence.end, "evidence"), (lo, hi, "nearby"), whole]  # type: ignore[list-item]
+        return list(known)  # a copy: callers may not share it
 
     @staticmethod
     def _pick(hits: Iterable[tuple[int, int]], regions: Sequence[tuple[int, int, Where]]) -> Found | None:
@@ -131,12 +137,14 @@ class ValueFinder:
     def find_words(self, needles: Iterable[str], evidence: Span | None) -> Found | None:
         """The first of `needles` (any), by region preference."""
         hits: list[tuple[int, int]] = []
+        known = self._found
         for needle in needles:
             if needle and needle.strip():
-                hits.extend(self._occurrences(needle))
+                hits.extend(known.get(needle) or self._occurrences(needle))
                 if not needle.endswith("s") and len(needle) > 3:
-                    hits.extend(self._occurrences(needle + "s"))
-        return self._pick(hits, self.regions(evidence))
+                    plural = needle + "s"
+                    hits.extend(known.get(plural) or self._occurrences(plural))
+        return self._pick(hits, self.regions(evidence)) if hits else None
 
     def find_quantity(self, value: float, evidence: Span | None) -> tuple[Found | None, list[tuple[Found, str | None]]]:
         """Where `value` is written (any form), and every mention of it with its unit.

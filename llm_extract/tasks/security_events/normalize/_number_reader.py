@@ -33,6 +33,9 @@ from ._number_words import (
 from ._quantity_tokens import _Reader
 from ._quantity_types import _Num, _Unit
 
+#: the words `words_at` can start a number with: any other word token starts none
+_WORD_STARTS = frozenset({"a", "an", "half", "quarter", *_SMALL, *_TENS, *_FOREIGN_NUMBERS})
+
 
 class _NumberReader(_Reader):
     """Reads the number (digits or words) that starts at a token."""

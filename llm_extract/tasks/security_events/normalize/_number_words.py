@@ -172,9 +172,14 @@ _GAP_STOP: Final[frozenset[str]] = frozenset(
        "months", "month", "years", "year", "hours", "hour", "minutes", "minute", "times", "time", "km",
        "kilometres", "kilometers", "miles", "metres", "meters"}
 )  # fmt: skip
+_FOREIGN_MARKER_WORDS: Final[tuple[str, ...]] = (
+    "del", "los", "las", "el", "y", "con", "por", "para", "una", "unos", "unas", "em", "com", "dos", "das", "und",
+    "der", "mit", "von", "im", "les", "du", "avec", "une", "sur", "aux", "pelo", "pela", "que", "não", "fue",
+    "fueron", "wurden", "während", "été", "más", "mais", "cerca", "casi", "etwa", "environ",
+)  # fmt: skip
 _FOREIGN_MARKERS = re.compile(
-    r"(?<![^\W\d_])(?:del|los|las|el|y|con|por|para|una|unos|unas|em|com|dos|das|und|der|mit|von|im|les|du"
-    r"|avec|une|sur|aux|pelo|pela|que|não|fue|fueron|wurden|während|été|más|mais|cerca|casi|etwa|environ)(?![^\W\d_])",
+    # the lookahead (each word's first letter) only lets the engine skip the other positions quickly
+    r"(?=[acdefilmnpqsuvwyé])(?<![^\W\d_])(?:" + "|".join(_FOREIGN_MARKER_WORDS) + r")(?![^\W\d_])",
     re.IGNORECASE,
 )
 _PRONOUN_BEFORE_ONE: Final[frozenset[str]] = frozenset(
@@ -217,11 +222,13 @@ _TIME_AFTER = re.compile(r"\s?(?:[ap]\.\s?m\.|[ap]m(?![^\W\d_]))", re.IGNORECASE
 _PERCENT_AFTER = re.compile(r"\s?(?:%|percent(?![^\W\d_])|per\s?cent(?![^\W\d_])|pc(?![^\W\d_]))", re.IGNORECASE)
 
 # Evidence of a text's number style (see :mod:`._number_digits`).
+# `(?=\d)` in front of the patterns below changes no match (each starts with a digit): it lets
+# the engine skip the positions where no number starts, four times faster on an article
 _EN_EVIDENCE = re.compile(
-    r"(?<![\d.,])(?:[1-9]\d{0,2}(?:,\d{3})+\.\d+|[1-9]\d{0,2}(?:,\d{3}){2,}|\d+\.(?:\d{1,2}|\d{4,}))(?![\d.,]|,\d)"
+    r"(?=\d)(?<![\d.,])(?:[1-9]\d{0,2}(?:,\d{3})+\.\d+|[1-9]\d{0,2}(?:,\d{3}){2,}|\d+\.(?:\d{1,2}|\d{4,}))(?![\d.,]|,\d)"
 )
 _EU_EVIDENCE = re.compile(
-    r"(?<![\d.,])(?:[1-9]\d{0,2}(?:\.\d{3}){2,}(?![\d.])|[1-9]\d{0,2}(?:\.\d{3})+,\d+"
+    r"(?=\d)(?<![\d.,])(?:[1-9]\d{0,2}(?:\.\d{3}){2,}(?![\d.])|[1-9]\d{0,2}(?:\.\d{3})+,\d+"
     r"|\d+,\d{1,2}(?![\d,])\s?(?:kg|kilos?|g|gr|t|tonnes?|toneladas|l|ml|mg)(?![^\W\d_]))"
 )
 
@@ -241,11 +248,12 @@ def _combining_marks() -> str:
 _TOKEN_RE = re.compile(
     r"(?P<num>\d+(?:[.,\u00a0\u2009\u202f]\d+)*)"
     r"|(?P<frac>[\u00bc-\u00be\u2150-\u215e])"
-    rf"|(?P<word>[^\W\d_](?:[^\W\d_]|[{_combining_marks()}])*)"
+    # runs of letters and of marks (`(?:A+|B+)*`, the same words as `(?:A|B)*`, read faster)
+    rf"|(?P<word>[^\W\d_](?:[^\W\d_]+|[{_combining_marks()}]+)*)"
     r"|(?P<other>\S)"
 )
 _THIN = "\u00a0\u2009\u202f "
 # Dates and clock times written with digits: their numbers are not quantities.
 _DATE_TIME = re.compile(
-    r"(?<![\d.,/:-])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{1,2}:\d{2}(?::\d{2})?)(?![\d/:-]|\.\d)"
+    r"(?=\d)(?<![\d.,/:-])(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|\d{1,2}:\d{2}(?::\d{2})?)(?![\d/:-]|\.\d)"
 )

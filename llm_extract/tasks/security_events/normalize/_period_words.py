@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Final
 
 _MONTHS: Final[dict[str, int]] = {
@@ -222,6 +223,7 @@ def _translate(e: str) -> str:
     return re.sub(r"\s+", " ", e).strip()
 
 
+@lru_cache(maxsize=1024)  # a pure function of a short phrase: "last year", "in 2023" come again and again
 def _normalise(expression: str) -> tuple[str, bool]:
     e = unicodedata.normalize("NFKC", expression).lower()
     e = e.replace("\u2019", "'").replace("\u2018", "'")

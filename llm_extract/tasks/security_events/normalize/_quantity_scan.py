@@ -65,7 +65,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from ._number_reader import _NumberReader
+from ._number_reader import _WORD_STARTS, _NumberReader
 from ._number_words import (
     _APPROX_AFTER,
     _APPROX_BEFORE,
@@ -275,8 +275,13 @@ class _Scanner(_NumberReader):
     def scan(self) -> list[QuantityMention]:
         found: list[_Found] = []
         i = 0
-        n = len(self.toks)
+        toks = self.toks
+        n = len(toks)
         while i < n:
+            t = toks[i]
+            if t.kind == "other" or (t.kind == "word" and t.low not in _WORD_STARTS):
+                i += 1  # no number starts here (`number_at` is None): the common case, skipped quickly
+                continue
             r = self.quantity_at(i)
             if r is None:
                 i += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ._number_digits import _text_style
 from ._number_words import (
     _ABBREV_SCALES,
@@ -9,6 +11,7 @@ from ._number_words import (
     _CURRENCY_BEFORE,
     _CURRENCY_WORDS,
     _DATE_TIME,
+    _FOREIGN_MARKER_WORDS,
     _FOREIGN_MARKERS,
     _FOREIGN_UNITS,
     _GAP_STOP,
@@ -26,6 +29,28 @@ from ._number_words import (
 )
 from ._quantity_types import _Tok, _Unit
 
+_LETTER = re.compile(r"[^\W\d_]")
+_ASCII_MARKERS = frozenset(w for w in _FOREIGN_MARKER_WORDS if w.isascii())
+
+
+def _markers(text: str, toks: list[_Tok]) -> set[str]:
+    """`{m.group().lower() for m in _FOREIGN_MARKERS.finditer(text)}`, read off the word tokens (faster).
+
+    A marker is a whole run of letters, so it is a whole word token: an ASCII token is one when
+    it is a marker word and no letter (a glued "½") comes before it; a token with other
+    characters (accents, combining marks, which may split runs) is searched with the pattern itself.
+    """
+    found: set[str] = set()
+    for t in toks:
+        if t.kind != "word":
+            continue
+        if t.text.isascii():
+            if t.low in _ASCII_MARKERS and (t.start == 0 or _LETTER.match(text, t.start - 1) is None):
+                found.add(t.low)
+        else:
+            found.update(m.group().lower() for m in _FOREIGN_MARKERS.finditer(text, t.start, t.end))
+    return found
+
 
 class _Reader:
     """Tokenises a text once; reads the unit, currency and scale words at a token."""
@@ -34,11 +59,10 @@ class _Reader:
         self.text = text
         self.parse_mode = parse_mode
         self.style = _text_style(text)
-        markers = {m.group().lower() for m in _FOREIGN_MARKERS.finditer(text)}
-        self.foreign = len(markers) >= 2
         self.toks = [
-            _Tok(m.lastgroup or "other", m.group(), m.group().lower(), m.start(), m.end()) for m in _TOKEN_RE.finditer(text)
+            _Tok(m.lastgroup or "other", g, g.lower(), *m.span()) for m in _TOKEN_RE.finditer(text) for g in (m.group(),)
         ]
+        self.foreign = len(_markers(text, self.toks)) >= 2
         self.blocked: set[int] = set()  # start offsets of digit tokens inside dates and times
         if not parse_mode:
             for m in _DATE_TIME.finditer(text):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 from ._calendar import DateRange, Precision
 from ._fiscal_years import FISCAL_YEAR_START, _country_iso3
@@ -39,6 +40,14 @@ def resolve_period(expression: str, published: date | None, *, country: str | No
     >>> resolve_period("last week", None) is None
     True
     """
+    try:
+        return _resolve_period(expression, published, country)
+    except TypeError:  # an unhashable argument: not remembered
+        return _resolve_period.__wrapped__(expression, published, country)
+
+
+@lru_cache(maxsize=1024)  # a pure function of its arguments (DateRange is frozen): the same phrases come again
+def _resolve_period(expression: str, published: date | None, country: str | None) -> DateRange | None:
     inner = re.search(r"\(([^()]*)\)", expression)
     if inner is not None:  # "in the past week (May 17-23)": explicit days in brackets win
         found = resolve_period(inner.group(1), published, country=country)
